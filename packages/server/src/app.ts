@@ -1,0 +1,70 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerAccessControl, type RouteAccess } from './auth/access.js';
+import { apiTokenRoutes } from './auth/api-tokens.routes.js';
+import { authRoutes } from './auth/auth.routes.js';
+import type { AppContext } from './context.js';
+import { healthRoutes } from './health/health.routes.js';
+import { handleError, handleNotFound } from './http/error-handler.js';
+import { validatorCompiler } from './http/validation.js';
+import { userRoutes } from './users/users.routes.js';
+
+/** BuiltApp is used to hold the Fastify app and the access rule of each of its routes. */
+export interface BuiltApp {
+  app: FastifyInstance;
+  routes: RouteAccess[];
+}
+
+/** API_VERSION is used in the OpenAPI document. */
+export const API_VERSION = '0.1.0';
+
+/**
+ * buildApp is used to assemble the HTTP API: infrastructure first (validation, errors, OpenAPI,
+ * access control), then one plugin per domain. Nothing here listens; the caller does.
+ */
+export async function buildApp(
+  ctx: AppContext,
+  logger: FastifyBaseLogger | false,
+): Promise<BuiltApp> {
+  const app = Fastify({
+    loggerInstance: logger === false ? undefined : logger,
+    bodyLimit: ctx.config.bodyLimitBytes,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Utopia API',
+        version: API_VERSION,
+        description: 'Declarative GPU cluster manager',
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'JWT from /api/auth/login, or an API token',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  const routes = registerAccessControl(app, ctx.authenticate);
+  // The docs page's own routes (HTML, JS, CSS) are public, like the document they show.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/openapi.json' } });
+
+  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+  await app.register(healthRoutes, { ctx });
+  await app.register(authRoutes, { ctx });
+  await app.register(apiTokenRoutes, { ctx });
+  await app.register(userRoutes, { ctx });
+  return { app, routes };
+}

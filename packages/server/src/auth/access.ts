@@ -1,0 +1,75 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Errors } from '../errors.js';
+import type { Authenticator } from './authenticate.js';
+import type { Access, Principal, UserPrincipal } from './principal.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route; every route must say (see registerAccessControl). */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** RouteAccess is used by the RBAC test to check that every route is in its table. */
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+/**
+ * registerAccessControl is used once, before any route: it refuses to register a route that does
+ * not state its access rule, and checks the rule on every request before the body is validated.
+ */
+export function registerAccessControl(
+  app: FastifyInstance,
+  authenticate: Authenticator,
+): RouteAccess[] {
+  const routes: RouteAccess[] = [];
+  app.decorateRequest('principal', null);
+  app.addHook('onRoute', (route) => {
+    // The docs page's assets come from @fastify/swagger-ui, which cannot state a rule itself.
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, access: 'public' };
+    const access = route.config?.access;
+    if (access === undefined)
+      throw new Error(`route ${route.method} ${route.url} states no access rule`);
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, url: route.url, access });
+    }
+  });
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access;
+    if (access === undefined || access === 'public') return;
+    request.principal = await authenticate(request.headers.authorization);
+    enforce(access, request.principal);
+  });
+  return routes;
+}
+
+function enforce(access: Access, principal: Principal | null): void {
+  if (principal === null) throw Errors.unauthenticated();
+  if (access === 'node') {
+    if (principal.kind !== 'node') throw Errors.forbidden('only a node agent may call this');
+    return;
+  }
+  if (principal.kind !== 'user') throw Errors.forbidden('a node credential cannot call this');
+  if (access === 'admin' && principal.role !== 'admin')
+    throw Errors.forbidden('only an admin may do this');
+}
+
+/** currentUser is used by handlers of user routes: the hook guarantees a user principal there. */
+export function currentUser(request: FastifyRequest): UserPrincipal {
+  const p = request.principal;
+  if (p === null || p.kind !== 'user') throw Errors.unauthenticated();
+  return p;
+}
+
+/** currentNodeId is used by handlers of node routes. */
+export function currentNodeId(request: FastifyRequest): string {
+  const p = request.principal;
+  if (p === null || p.kind !== 'node') throw Errors.unauthenticated();
+  return p.nodeId;
+}

@@ -1,0 +1,84 @@
+import { ChangePasswordRequest, LoginRequest, LoginResponse, User } from '@utopia/shared';
+import type { RoutesPlugin } from '../context.js';
+import { Errors } from '../errors.js';
+import { errors, NoContent } from '../http/responses.js';
+import { findUserById, findUserByUsername, updateUser } from '../users/users.repository.js';
+import { toUser } from '../users/users.service.js';
+import { isoAt } from '../db/time.js';
+import { currentUser } from './access.js';
+import { burnPasswordCheck, hashPassword, verifyPassword } from './password.js';
+
+/** authRoutes is used to log in, see who you are and change your own password. */
+export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
+  const db = ctx.db.kysely;
+
+  app.post(
+    '/api/auth/login',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in and get a short-lived bearer token (JWT)',
+        body: LoginRequest,
+        response: { 200: LoginResponse, ...errors(400, 401, 429) },
+      },
+    },
+    async (request) => {
+      const { username, password } = request.body;
+      const wait = ctx.loginLimiter.check(username, request.ip);
+      if (wait > 0) throw Errors.rateLimited(`too many login attempts; try again in ${wait} s`);
+      const user = await findUserByUsername(db, username);
+      const ok = user
+        ? await verifyPassword(password, user.password_hash)
+        : await burnPasswordCheck(password).then(() => false);
+      if (!user || !ok || user.disabled) {
+        ctx.loginLimiter.recordFailure(username);
+        throw Errors.unauthenticated('wrong username or password, or the account is disabled');
+      }
+      ctx.loginLimiter.recordSuccess(username);
+      const { token, expiresAt } = await ctx.jwt.issue(user.id);
+      return { token, expiresAt: expiresAt.toISOString(), user: toUser(user) };
+    },
+  );
+
+  app.get(
+    '/api/auth/me',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: ['auth'],
+        summary: 'The user behind this token',
+        response: { 200: User, ...errors(401, 403) },
+      },
+    },
+    async (request) => {
+      const row = await findUserById(db, currentUser(request).userId);
+      if (!row) throw Errors.unauthenticated();
+      return toUser(row);
+    },
+  );
+
+  app.put(
+    '/api/auth/password',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password',
+        body: ChangePasswordRequest,
+        response: { 204: NoContent, ...errors(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const row = await findUserById(db, currentUser(request).userId);
+      if (!row || !(await verifyPassword(request.body.currentPassword, row.password_hash))) {
+        throw Errors.validation('currentPassword is wrong', [
+          { field: 'currentPassword', message: 'is wrong' },
+        ]);
+      }
+      const hash = await hashPassword(request.body.newPassword);
+      await updateUser(db, row.id, { password_hash: hash, updated_at: isoAt(ctx.clock.now()) });
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,125 @@
+/** SettingSpec is used to describe one server setting once, for the loader, `--help` and docs. */
+export interface SettingSpec<K extends string = string> {
+  key: K;
+  env: string;
+  flag: string;
+  defaultText: string;
+  description: string;
+}
+
+/** SERVER_SETTINGS lists every server setting; `--help` and docs/configuration.md are built from it. */
+export const SERVER_SETTINGS = [
+  {
+    key: 'host',
+    env: 'UTOPIA_HOST',
+    flag: '--host',
+    defaultText: '0.0.0.0',
+    description: 'Address the HTTP API listens on',
+  },
+  {
+    key: 'port',
+    env: 'UTOPIA_PORT',
+    flag: '--port',
+    defaultText: '8080',
+    description: 'Port the HTTP API listens on (0 picks a free one)',
+  },
+  {
+    key: 'dataDir',
+    env: 'UTOPIA_DATA_DIR',
+    flag: '--data-dir',
+    defaultText: './data',
+    description: 'Directory for the SQLite database and generated files',
+  },
+  {
+    key: 'databaseUrl',
+    env: 'UTOPIA_DATABASE_URL',
+    flag: '--database-url',
+    defaultText: '(SQLite file <dataDir>/utopia.db)',
+    description: 'sqlite:///path/to/file.db or mysql://user:pass@host:3306/db',
+  },
+  {
+    key: 'adminPassword',
+    env: 'UTOPIA_ADMIN_PASSWORD',
+    flag: '--admin-password',
+    defaultText: '(generated and printed once)',
+    description: "Password of the first 'admin' account, used only when no user exists",
+  },
+  {
+    key: 'logLevel',
+    env: 'UTOPIA_LOG_LEVEL',
+    flag: '--log-level',
+    defaultText: 'info',
+    description: 'trace, debug, info, warn, error or fatal',
+  },
+  {
+    key: 'jwtTtlSeconds',
+    env: 'UTOPIA_JWT_TTL_SECONDS',
+    flag: '--jwt-ttl-seconds',
+    defaultText: '3600',
+    description: 'Lifetime of login tokens (JWT), in seconds',
+  },
+  {
+    key: 'bodyLimitBytes',
+    env: 'UTOPIA_BODY_LIMIT_BYTES',
+    flag: '--body-limit-bytes',
+    defaultText: '1048576',
+    description: 'Largest request body accepted',
+  },
+  {
+    key: 'loginMaxFailures',
+    env: 'UTOPIA_LOGIN_MAX_FAILURES',
+    flag: '--login-max-failures',
+    defaultText: '5',
+    description: 'Failed logins per user within the window before 429',
+  },
+  {
+    key: 'loginMaxPerAddress',
+    env: 'UTOPIA_LOGIN_MAX_PER_ADDRESS',
+    flag: '--login-max-per-address',
+    defaultText: '30',
+    description: 'Login attempts per client address within the window before 429',
+  },
+  {
+    key: 'loginWindowSeconds',
+    env: 'UTOPIA_LOGIN_WINDOW_SECONDS',
+    flag: '--login-window-seconds',
+    defaultText: '900',
+    description: 'Window of the login rate limits, in seconds',
+  },
+  {
+    key: 'schedulingPolicy',
+    env: 'UTOPIA_SCHEDULING_POLICY',
+    flag: '--scheduling-policy',
+    defaultText: 'best-fit',
+    description: 'best-fit (keep big holes for big claims) or first-fit',
+  },
+  {
+    key: 'localAgent',
+    env: 'UTOPIA_LOCAL_AGENT',
+    flag: '--local-agent',
+    defaultText: 'false',
+    description:
+      'Also run a local utopia-agent with simulated GPUs (count), e.g. 4; false for none',
+  },
+] as const satisfies readonly SettingSpec[];
+
+/** SettingKey is used to name one server setting. */
+export type SettingKey = (typeof SERVER_SETTINGS)[number]['key'];
+
+/** renderHelp is used to print `utopia-server --help`. */
+export function renderHelp(): string {
+  const lines = [
+    'Usage: utopia-server [--config FILE] [--flag value ...]',
+    '',
+    'Each setting is read from, lowest precedence first: its default, the config file',
+    '(--config FILE or UTOPIA_CONFIG; YAML or JSON with the keys below), the environment',
+    'variable, then the command-line flag.',
+    '',
+  ];
+  for (const s of SERVER_SETTINGS) {
+    lines.push(`  ${s.flag} (${s.env}; file key ${s.key})`);
+    lines.push(`      ${s.description}. Default: ${s.defaultText}`);
+  }
+  lines.push('', '  --config FILE (UTOPIA_CONFIG)', '  --help');
+  return lines.join('\n');
+}

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsync, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Authenticator } from './auth/authenticate.js';
+import type { JwtSigner } from './auth/jwt.js';
+import type { LoginLimiter } from './auth/login-limiter.js';
+import type { ServerConfig } from './config/config.js';
+import type { Db } from './db/database.js';
+import type { Clock } from './db/time.js';
+
+/** AppContext is used to hand every domain module the shared parts it needs, explicitly. */
+export interface AppContext {
+  config: ServerConfig;
+  db: Db;
+  clock: Clock;
+  jwt: JwtSigner;
+  authenticate: Authenticator;
+  loginLimiter: LoginLimiter;
+}
+
+/** RoutesPlugin is used to type each domain's route plugin (TypeBox-typed handlers). */
+export type RoutesPlugin = FastifyPluginAsync<
+  { ctx: AppContext },
+  RawServerDefault,
+  TypeBoxTypeProvider
+>;

@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+import { createConnection, createPool } from 'mysql2';
+import { LATEST_MIGRATION, MIGRATIONS } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+/** DbKind is used where the two dialects truly differ (say, which error means "duplicate key"). */
+export type DbKind = 'sqlite' | 'mysql';
+
+/** Db is used to hold one open database: the Kysely instance and which dialect it speaks. */
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly kind: DbKind;
+  close(): Promise<void>;
+}
+
+/** openDatabase is used to connect to SQLite or MySQL/MariaDB from a sqlite:// or mysql:// URL. */
+export async function openDatabase(url: string): Promise<Db> {
+  const kind: DbKind = url.startsWith('mysql://') ? 'mysql' : 'sqlite';
+  const dialect = kind === 'mysql' ? await mysqlDialect(url) : sqliteDialect(url);
+  const kysely = new Kysely<Database>({ dialect });
+  return { kysely, kind, close: () => kysely.destroy() };
+}
+
+function sqliteDialect(url: string): Dialect {
+  const path = url.slice('sqlite://'.length);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new SqliteDatabase(path);
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  return new SqliteDialect({ database });
+}
+
+async function mysqlDialect(url: string): Promise<Dialect> {
+  await createMysqlDatabaseIfMissing(url);
+  const pool = createPool({ uri: url, connectionLimit: 10, timezone: 'Z', charset: 'utf8mb4' });
+  return new MysqlDialect({ pool });
+}
+
+// A fresh MariaDB has no database for us yet: create it, so a URL is all an operator gives.
+async function createMysqlDatabaseIfMissing(url: string): Promise<void> {
+  const parsed = new URL(url);
+  const name = decodeURIComponent(parsed.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) {
+    throw new Error('UTOPIA_DATABASE_URL must name a database made of letters, digits and _');
+  }
+  parsed.pathname = '/';
+  const conn = createConnection({ uri: parsed.toString() }).promise();
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`);
+  } finally {
+    await conn.end();
+  }
+}
+
+/** migrateToLatest is used at start to apply every pending migration. */
+export async function migrateToLatest(db: Db): Promise<void> {
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error !== undefined || failed !== undefined) {
+    const what = failed ? `migration ${failed.migrationName} failed` : 'migration failed';
+    throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** isSchemaCurrent is used by /readyz: the database answers and the latest migration is applied. */
+export async function isSchemaCurrent(db: Db): Promise<boolean> {
+  const rows = await sql<{
+    name: string;
+  }>`select name from kysely_migration where name = ${LATEST_MIGRATION}`.execute(db.kysely);
+  return rows.rows.length === 1;
+}
+
+/** isUniqueViolation is used to turn a duplicate-key error into a 409 instead of a 500. */
+export function isUniqueViolation(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const code = 'code' in e ? String(e.code) : '';
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}

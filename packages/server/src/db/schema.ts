@@ -1,0 +1,140 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// Times are ISO-8601 UTC strings (Date#toISOString): portable across SQLite and MySQL, and they
+// sort correctly as text. Booleans are 0/1 integers. JSON documents are text.
+
+/** UsersTable is used to type the users table. */
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: 'admin' | 'user';
+  disabled: number;
+  gpu_quota: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** ApiTokensTable is used to type long-lived API tokens (only a hash of the secret is kept). */
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  secret_hash: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** JoinTokensTable is used to type the tokens that let a new node register. */
+export interface JoinTokensTable {
+  id: string;
+  secret_hash: string;
+  description: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  max_uses: number | null;
+  use_count: number;
+  revoked_at: string | null;
+}
+
+/** NodesTable is used to type GPU nodes. */
+export interface NodesTable {
+  id: string;
+  hostname: string;
+  machine_id: string;
+  status: 'Registering' | 'Online' | 'Offline';
+  schedulable: number;
+  labels: string;
+  gpus: string;
+  agent_version: string;
+  address: string | null;
+  tunnel_port: number | null;
+  credential_hash: string;
+  join_token_id: string | null;
+  last_heartbeat_at: string | null;
+  status_changed_at: string;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+/** GpuClaimsTable is used to type GPU claims: spec columns are the user's, the rest the controller's. */
+export interface GpuClaimsTable {
+  id: string;
+  name: string;
+  owner_id: string;
+  spec: string;
+  gpu_count: number;
+  phase: 'Pending' | 'Scheduled' | 'Running' | 'Succeeded' | 'Failed' | 'Terminating';
+  node_id: string | null;
+  gpu_ids: string | null;
+  container_id: string | null;
+  reason: string | null;
+  message: string | null;
+  restart_count: number;
+  exit_code: number | null;
+  deletion_requested_at: string | null;
+  phase_changed_at: string;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+/** GpuReservationsTable is used to hold GPUs for claims: (node_id, gpu_index) is the primary key. */
+export interface GpuReservationsTable {
+  node_id: string;
+  gpu_index: number;
+  claim_id: string;
+  created_at: string;
+}
+
+/** EventsTable is used to keep a history of what happened to claims and nodes. */
+export interface EventsTable {
+  id: Generated<number>;
+  object_kind: 'GpuClaim' | 'Node' | 'User';
+  object_id: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  created_at: string;
+}
+
+/** LeasesTable is used to elect the one replica that runs the controllers. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+  renewed_at: string;
+}
+
+/** SettingsTable is used to keep server-generated secrets and other key/value state. */
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
+/** Database is used to type every Kysely query of the server. */
+export interface Database {
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  join_tokens: JoinTokensTable;
+  nodes: NodesTable;
+  gpu_claims: GpuClaimsTable;
+  gpu_reservations: GpuReservationsTable;
+  events: EventsTable;
+  leases: LeasesTable;
+  settings: SettingsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type JoinTokenRow = Selectable<JoinTokensTable>;
+export type NodeRow = Selectable<NodesTable>;
+export type ClaimRow = Selectable<GpuClaimsTable>;
+export type ReservationRow = Selectable<GpuReservationsTable>;
+export type EventRow = Selectable<EventsTable>;

@@ -1,0 +1,79 @@
+import { pino, type Logger } from 'pino';
+import { buildApp, type BuiltApp } from './app.js';
+import { createAuthenticator } from './auth/authenticate.js';
+import { createJwtSigner } from './auth/jwt.js';
+import { createLoginLimiter } from './auth/login-limiter.js';
+import { loadOrCreateSigningKey } from './auth/signing-key.js';
+import type { ServerConfig } from './config/config.js';
+import type { AppContext } from './context.js';
+import { migrateToLatest, openDatabase } from './db/database.js';
+import { systemClock, type Clock } from './db/time.js';
+import { ensureAdmin } from './users/users.service.js';
+
+/** RunningServer is used to reach a started server: its URL, its parts, and how to stop it. */
+export interface RunningServer {
+  url: string;
+  ctx: AppContext;
+  built: BuiltApp;
+  close(): Promise<void>;
+}
+
+/** ServerOptions is used by tests to swap the clock or silence the log. */
+export interface ServerOptions {
+  clock?: Clock;
+  logger?: Logger | false;
+  /** Called with the generated admin password, the one time it exists. */
+  onAdminPassword?: (password: string) => void;
+}
+
+/** createContext is used to open the database, migrate it and build the shared parts. */
+export async function createContext(config: ServerConfig, clock: Clock): Promise<AppContext> {
+  const db = await openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(db);
+    const key = await loadOrCreateSigningKey(db.kysely);
+    const jwt = createJwtSigner(key, config.jwtTtlSeconds, () => clock.now());
+    const loginLimiter = createLoginLimiter({
+      maxFailuresPerUser: config.loginMaxFailures,
+      maxAttemptsPerAddress: config.loginMaxPerAddress,
+      windowMs: config.loginWindowSeconds * 1000,
+      now: () => clock.now(),
+    });
+    return {
+      config,
+      db,
+      clock,
+      jwt,
+      loginLimiter,
+      authenticate: createAuthenticator(db.kysely, jwt, clock),
+    };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}
+
+/** startServer is used by main and by tests: migrate, bootstrap the admin, listen. */
+export async function startServer(
+  config: ServerConfig,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const logger =
+    options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
+  const ctx = await createContext(config, clock);
+  const admin = await ensureAdmin(ctx.db.kysely, clock, config.adminPassword);
+  if (admin.generatedPassword !== undefined) options.onAdminPassword?.(admin.generatedPassword);
+  const built = await buildApp(ctx, logger);
+  const address = await built.app.listen({ host: config.host, port: config.port });
+  const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  return {
+    url,
+    ctx,
+    built,
+    async close() {
+      await built.app.close();
+      await ctx.db.close();
+    },
+  };
+}

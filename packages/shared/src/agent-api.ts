@@ -1,0 +1,237 @@
+// Wire types between utopia-server and utopia-agent: node registration (agent → server) and the
+// agent's own HTTP API (server → agent). Field names of the agent API follow the original Utopia
+// node agent (snake_case) so the two stay interchangeable.
+import { Type, type Static } from '@sinclair/typebox';
+
+/** GpuInventory is used to tell the server, at registration, which GPUs a node has. */
+export const GpuInventory = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0 }),
+    uuid: Type.String(),
+    model: Type.String(),
+    memoryTotalMiB: Type.Integer({ minimum: 0 }),
+  },
+  { $id: 'GpuInventory', additionalProperties: false },
+);
+export type GpuInventory = Static<typeof GpuInventory>;
+
+/** NodeRegisterRequest is used by a new agent to join the cluster with a join token. */
+export const NodeRegisterRequest = Type.Object(
+  {
+    joinToken: Type.String({ minLength: 1 }),
+    hostname: Type.String({ minLength: 1, maxLength: 253 }),
+    machineId: Type.String({ maxLength: 128, description: '/etc/machine-id, "" if absent' }),
+    agentVersion: Type.String({ maxLength: 64 }),
+    address: Type.String({
+      maxLength: 2048,
+      description: 'URL where the server reaches the agent',
+    }),
+    gpus: Type.Array(GpuInventory, { maxItems: 64 }),
+  },
+  { $id: 'NodeRegisterRequest', additionalProperties: false },
+);
+export type NodeRegisterRequest = Static<typeof NodeRegisterRequest>;
+
+/** NodeRegisterResponse is used to hand a new node its identity (answered with 201). */
+export const NodeRegisterResponse = Type.Object(
+  {
+    nodeId: Type.String(),
+    credential: Type.String({ description: 'Bearer credential the node uses towards the server' }),
+    agentToken: Type.String({ description: 'Bearer token the server uses towards this agent' }),
+  },
+  { $id: 'NodeRegisterResponse', additionalProperties: false },
+);
+export type NodeRegisterResponse = Static<typeof NodeRegisterResponse>;
+
+/** NodeSelfUpdateRequest is used by a registered agent at each start (PUT /api/nodes/self). */
+export const NodeSelfUpdateRequest = Type.Object(
+  {
+    hostname: Type.String({ minLength: 1, maxLength: 253 }),
+    agentVersion: Type.String({ maxLength: 64 }),
+    address: Type.String({ maxLength: 2048 }),
+    gpus: Type.Array(GpuInventory, { maxItems: 64 }),
+  },
+  { $id: 'NodeSelfUpdateRequest', additionalProperties: false },
+);
+export type NodeSelfUpdateRequest = Static<typeof NodeSelfUpdateRequest>;
+
+/** NodeSelfUpdateResponse is used to confirm which node the credential belongs to. */
+export const NodeSelfUpdateResponse = Type.Object(
+  { nodeId: Type.String() },
+  { $id: 'NodeSelfUpdateResponse', additionalProperties: false },
+);
+export type NodeSelfUpdateResponse = Static<typeof NodeSelfUpdateResponse>;
+
+/** AgentErrorReason is used to tell the server, in a stable way, why an agent call failed. */
+export const AgentErrorReason = {
+  ValidationFailed: 'VALIDATION_FAILED',
+  Unauthenticated: 'UNAUTHENTICATED',
+  NotFound: 'NOT_FOUND',
+  GpuUnavailable: 'GPU_UNAVAILABLE',
+  ImageNotFound: 'IMAGE_NOT_FOUND',
+  ContainerCreateFailed: 'CONTAINER_CREATE_FAILED',
+  DockerUnavailable: 'DOCKER_UNAVAILABLE',
+  Internal: 'INTERNAL',
+} as const;
+export type AgentErrorReason = (typeof AgentErrorReason)[keyof typeof AgentErrorReason];
+
+/** AgentErrorBody is used for every error the agent answers (original `error`/`code` kept). */
+export const AgentErrorBody = Type.Object(
+  {
+    error: Type.String({ description: 'What went wrong, for a person' }),
+    code: Type.Integer({ description: 'HTTP status, as in the original agent' }),
+    reason: Type.String({ description: 'Stable machine-readable AgentErrorReason' }),
+    permanent: Type.Boolean({ description: 'true: retrying the same request cannot succeed' }),
+  },
+  { $id: 'AgentErrorBody', additionalProperties: false },
+);
+export type AgentErrorBody = Static<typeof AgentErrorBody>;
+
+/** AgentPortMapping is used to publish one container port on the node. */
+export const AgentPortMapping = Type.Object(
+  {
+    host_port: Type.Integer({ minimum: 0, maximum: 65535, description: '0: Docker chooses' }),
+    container_port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    protocol: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
+  },
+  { additionalProperties: false },
+);
+export type AgentPortMapping = Static<typeof AgentPortMapping>;
+
+/** AgentCreateContainerRequest is used to start a claim's container (POST /api/v1/containers). */
+export const AgentCreateContainerRequest = Type.Object(
+  {
+    claim_id: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+    }),
+    image: Type.String({ minLength: 1, maxLength: 512 }),
+    gpu_count: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+    gpu_ids: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 0, maximum: 1023 }), { maxItems: 64, uniqueItems: true }),
+    ),
+    port_mappings: Type.Optional(Type.Array(AgentPortMapping, { maxItems: 64 })),
+    env_vars: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[^=]+=', maxLength: 32768 }), { maxItems: 512 }),
+    ),
+    command: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 512 })),
+    working_dir: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  { $id: 'AgentCreateContainerRequest', additionalProperties: false },
+);
+export type AgentCreateContainerRequest = Static<typeof AgentCreateContainerRequest>;
+
+/** AgentCreateContainerResponse is used to answer a create: 201 new, 200 already there. */
+export const AgentCreateContainerResponse = Type.Object(
+  { container_id: Type.String() },
+  { $id: 'AgentCreateContainerResponse', additionalProperties: false },
+);
+export type AgentCreateContainerResponse = Static<typeof AgentCreateContainerResponse>;
+
+/** AgentContainerInfo is used to describe one Utopia-managed container on a node. */
+export const AgentContainerInfo = Type.Object(
+  {
+    id: Type.String(),
+    claim_id: Type.String(),
+    image: Type.String(),
+    status: Type.String({ description: 'Docker state (created, running, exited...) or pulling' }),
+    gpu_ids: Type.Array(Type.Integer()),
+    ports: Type.Record(Type.String(), Type.String(), { description: '"8888/tcp": "0.0.0.0:8888"' }),
+    created: Type.Integer({ description: 'unix seconds' }),
+    started: Type.Integer({ description: 'unix seconds, 0 if never started' }),
+    labels: Type.Record(Type.String(), Type.String()),
+    exit_code: Type.Union([Type.Integer(), Type.Null()]),
+    finished: Type.Union([Type.Integer(), Type.Null()], { description: 'unix seconds' }),
+    error: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'AgentContainerInfo', additionalProperties: false },
+);
+export type AgentContainerInfo = Static<typeof AgentContainerInfo>;
+
+/** AgentContainerList is used to list a node's Utopia containers (never null). */
+export const AgentContainerList = Type.Array(AgentContainerInfo, { $id: 'AgentContainerList' });
+export type AgentContainerList = Static<typeof AgentContainerList>;
+
+/** AgentContainerParams is used to name a container by id, or by `claim:<claimId>`. */
+export const AgentContainerParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+export type AgentContainerParams = Static<typeof AgentContainerParams>;
+
+/** AgentLogsQuery is used to choose how much of a container's log to read, and whether to follow. */
+export const AgentLogsQuery = Type.Object(
+  {
+    tail: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })),
+    follow: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type AgentLogsQuery = Static<typeof AgentLogsQuery>;
+
+/** AgentGpuMetrics is used to report one GPU, in the original agent's GPUInfo shape. */
+export const AgentGpuMetrics = Type.Object(
+  {
+    id: Type.Integer(),
+    temperature_c: Type.Number(),
+    memory_total_mb: Type.Number(),
+    memory_used_mb: Type.Number(),
+    name: Type.String(),
+    uuid: Type.String(),
+    busy: Type.Boolean(),
+    usage_percent: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+export type AgentGpuMetrics = Static<typeof AgentGpuMetrics>;
+
+/** AgentSystemMetrics is used to report host CPU, memory, disk, load and uptime. */
+export const AgentSystemMetrics = Type.Object(
+  {
+    cpu_usage_percent: Type.Number(),
+    memory_usage_percent: Type.Number(),
+    memory_total_mb: Type.Number(),
+    memory_used_mb: Type.Number(),
+    disk_usage_percent: Type.Number(),
+    load_average: Type.Array(Type.Number()),
+    uptime: Type.Number({ description: 'seconds' }),
+  },
+  { additionalProperties: false },
+);
+export type AgentSystemMetrics = Static<typeof AgentSystemMetrics>;
+
+/** AgentMetricsResponse is used to answer GET /api/v1/metrics. */
+export const AgentMetricsResponse = Type.Object(
+  {
+    node_id: Type.String(),
+    cpu_usage_percent: Type.Number(),
+    memory_usage_percent: Type.Number(),
+    gpus: Type.Array(AgentGpuMetrics),
+    system: AgentSystemMetrics,
+  },
+  { $id: 'AgentMetricsResponse', additionalProperties: false },
+);
+export type AgentMetricsResponse = Static<typeof AgentMetricsResponse>;
+
+/** AgentHealthResponse is used to answer GET /health (no auth). */
+export const AgentHealthResponse = Type.Object(
+  { status: Type.Literal('healthy'), timestamp: Type.Integer() },
+  { $id: 'AgentHealthResponse', additionalProperties: false },
+);
+export type AgentHealthResponse = Static<typeof AgentHealthResponse>;
+
+/** AgentStatusResponse is used to answer GET /status (no auth): who this agent is and how it is. */
+export const AgentStatusResponse = Type.Object(
+  {
+    node_id: Type.String(),
+    version: Type.String(),
+    gpu_count: Type.Integer(),
+    gpu_backend: Type.String({ description: 'nvidia-smi, simulated or none' }),
+    gpu_condition: Type.String({ description: 'e.g. "ok" or "nvidia-smi not found; no GPUs"' }),
+    docker: Type.String({ description: '"ok" or why Docker is unreachable' }),
+    container_count: Type.Integer(),
+  },
+  { $id: 'AgentStatusResponse', additionalProperties: false },
+);
+export type AgentStatusResponse = Static<typeof AgentStatusResponse>;

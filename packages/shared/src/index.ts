@@ -1,0 +1,6 @@
+// Wire types and JSON schemas shared by the server, agent, CLI and web UI.
+export * from './errors.js';
+export * from './api/common.js';
+export * from './api/users.js';
+export * from './api/auth.js';
+export * from './agent-api.js';
