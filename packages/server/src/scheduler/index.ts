@@ -1,0 +1,25 @@
+// Public surface of the scheduler: the controller imports from here only.
+export type {
+  GpuView,
+  NodeScore,
+  NodeStatus,
+  NodeView,
+  PlacementMetrics,
+  PlacementRequest,
+  PlacementResult,
+  ReservationView,
+  SchedulingPolicy,
+} from './types.js';
+export { DEFAULT_SCHEDULING_POLICY, SCHEDULING_POLICIES } from './types.js';
+export {
+  ExhaustedDimension,
+  FilterReason,
+  NO_NODES_REASON,
+  formatUnplacedReason,
+} from './reasons.js';
+export type { FilterResult, Filter } from './filters.js';
+export type { Candidate, Scorer } from './scorers.js';
+export type { GpuFit, ReservationIndex } from './capacity.js';
+export { freeGpuIndices, isEligibleGpu, largestNodeGpuCount } from './capacity.js';
+export { createStack, TOP_SCORES_LIMIT, type Stack } from './stack.js';
+export { schedule } from './schedule.js';
