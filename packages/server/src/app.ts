@@ -10,6 +10,10 @@ import { healthRoutes } from './health/health.routes.js';
 import { handleError, handleNotFound } from './http/error-handler.js';
 import { validatorCompiler } from './http/validation.js';
 import { userRoutes } from './users/users.routes.js';
+import { claimRoutes } from './claims/claims.routes.js';
+import { metricsRoutes } from './metrics/metrics.routes.js';
+import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
+import { nodeRoutes } from './nodes/nodes.routes.js';
 
 /** BuiltApp is used to hold the Fastify app and the access rule of each of its routes. */
 export interface BuiltApp {
@@ -66,5 +70,9 @@ export async function buildApp(
   await app.register(authRoutes, { ctx });
   await app.register(apiTokenRoutes, { ctx });
   await app.register(userRoutes, { ctx });
+  await app.register(joinTokenRoutes, { ctx });
+  await app.register(nodeRoutes, { ctx });
+  await app.register(claimRoutes, { ctx });
+  await app.register(metricsRoutes, { ctx });
   return { app, routes };
 }

@@ -6,6 +6,9 @@ import type { LoginLimiter } from './auth/login-limiter.js';
 import type { ServerConfig } from './config/config.js';
 import type { Db } from './db/database.js';
 import type { Clock } from './db/time.js';
+import type { ControllerSignals } from './controller/signals.js';
+import type { AgentClient } from './agent-client/agent-client.js';
+import type { ServerMetrics } from './metrics/metrics.js';
 
 /** AppContext is used to hand every domain module the shared parts it needs, explicitly. */
 export interface AppContext {
@@ -15,6 +18,11 @@ export interface AppContext {
   jwt: JwtSigner;
   authenticate: Authenticator;
   loginLimiter: LoginLimiter;
+  /** Server secret from which each node's agent token is derived. */
+  agentTokenKey: string;
+  agentClient: AgentClient;
+  signals: ControllerSignals;
+  metrics: ServerMetrics;
 }
 
 /** RoutesPlugin is used to type each domain's route plugin (TypeBox-typed handlers). */

@@ -3,18 +3,23 @@ import { buildApp, type BuiltApp } from './app.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { createJwtSigner } from './auth/jwt.js';
 import { createLoginLimiter } from './auth/login-limiter.js';
-import { loadOrCreateSigningKey } from './auth/signing-key.js';
 import type { ServerConfig } from './config/config.js';
 import type { AppContext } from './context.js';
 import { migrateToLatest, openDatabase } from './db/database.js';
+import { loadOrCreateSecret } from './db/secrets.repository.js';
 import { systemClock, type Clock } from './db/time.js';
 import { ensureAdmin } from './users/users.service.js';
+import { createAgentClient } from './agent-client/agent-client.js';
+import { createController, type Controller } from './controller/controller.js';
+import { createControllerSignals } from './controller/signals.js';
+import { createServerMetrics } from './metrics/metrics.js';
 
 /** RunningServer is used to reach a started server: its URL, its parts, and how to stop it. */
 export interface RunningServer {
   url: string;
   ctx: AppContext;
   built: BuiltApp;
+  controller: Controller;
   close(): Promise<void>;
 }
 
@@ -31,7 +36,7 @@ export async function createContext(config: ServerConfig, clock: Clock): Promise
   const db = await openDatabase(config.databaseUrl);
   try {
     await migrateToLatest(db);
-    const key = await loadOrCreateSigningKey(db.kysely);
+    const key = Buffer.from(await loadOrCreateSecret(db.kysely, 'jwt_signing_key'), 'base64url');
     const jwt = createJwtSigner(key, config.jwtTtlSeconds, () => clock.now());
     const loginLimiter = createLoginLimiter({
       maxFailuresPerUser: config.loginMaxFailures,
@@ -46,6 +51,10 @@ export async function createContext(config: ServerConfig, clock: Clock): Promise
       jwt,
       loginLimiter,
       authenticate: createAuthenticator(db.kysely, jwt, clock),
+      agentTokenKey: await loadOrCreateSecret(db.kysely, 'agent_token_key'),
+      agentClient: createAgentClient({ timeoutMs: config.agentTimeoutMs }),
+      signals: createControllerSignals(),
+      metrics: createServerMetrics(db.kysely),
     };
   } catch (e) {
     await db.close();
@@ -67,11 +76,17 @@ export async function startServer(
   const built = await buildApp(ctx, logger);
   const address = await built.app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  const controller = createController(ctx, (msg, extra) =>
+    logger ? logger.info(extra ?? {}, msg) : undefined,
+  );
+  await controller.start();
   return {
     url,
     ctx,
     built,
+    controller,
     async close() {
+      await controller.stop();
       await built.app.close();
       await ctx.db.close();
     },

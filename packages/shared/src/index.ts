@@ -4,3 +4,5 @@ export * from './api/common.js';
 export * from './api/users.js';
 export * from './api/auth.js';
 export * from './agent-api.js';
+export * from './api/nodes.js';
+export * from './api/claims.js';

@@ -18,6 +18,14 @@ export interface ServerConfig {
   loginWindowSeconds: number;
   schedulingPolicy: 'best-fit' | 'first-fit';
   localAgentGpus: number;
+  reconcileConcurrency: number;
+  resyncIntervalMs: number;
+  runningCheckMs: number;
+  restartBackoffMs: number;
+  agentTimeoutMs: number;
+  nodePollIntervalMs: number;
+  nodeGraceMs: number;
+  leaseDurationMs: number;
 }
 
 /** ConfigError is used to stop the server at start with a message that names the bad setting. */
@@ -122,6 +130,26 @@ function validate(raw: RawSettings): ServerConfig {
       'first-fit',
     ] as const),
     localAgentGpus: localAgent(raw.localAgent),
+    reconcileConcurrency: int(raw.reconcileConcurrency, 'UTOPIA_RECONCILE_CONCURRENCY', 8, 1, 256),
+    resyncIntervalMs: int(
+      raw.resyncIntervalMs,
+      'UTOPIA_RESYNC_INTERVAL_MS',
+      30_000,
+      100,
+      3_600_000,
+    ),
+    runningCheckMs: int(raw.runningCheckMs, 'UTOPIA_RUNNING_CHECK_MS', 10_000, 50, 3_600_000),
+    restartBackoffMs: int(raw.restartBackoffMs, 'UTOPIA_RESTART_BACKOFF_MS', 1000, 10, 300_000),
+    agentTimeoutMs: int(raw.agentTimeoutMs, 'UTOPIA_AGENT_TIMEOUT_MS', 10_000, 100, 300_000),
+    nodePollIntervalMs: int(
+      raw.nodePollIntervalMs,
+      'UTOPIA_NODE_POLL_INTERVAL_MS',
+      5000,
+      50,
+      600_000,
+    ),
+    nodeGraceMs: int(raw.nodeGraceMs, 'UTOPIA_NODE_GRACE_MS', 30_000, 100, 3_600_000),
+    leaseDurationMs: int(raw.leaseDurationMs, 'UTOPIA_LEASE_DURATION_MS', 15_000, 1000, 600_000),
   };
 }
 

@@ -101,6 +101,64 @@ export const SERVER_SETTINGS = [
     description:
       'Also run a local utopia-agent with simulated GPUs (count), e.g. 4; false for none',
   },
+  {
+    key: 'reconcileConcurrency',
+    env: 'UTOPIA_RECONCILE_CONCURRENCY',
+    flag: '--reconcile-concurrency',
+    defaultText: '8',
+    description: 'Claims reconciled at once by the controller',
+  },
+  {
+    key: 'resyncIntervalMs',
+    env: 'UTOPIA_RESYNC_INTERVAL_MS',
+    flag: '--resync-interval-ms',
+    defaultText: '30000',
+    description: 'Period of the full resync that catches anything an event missed',
+  },
+  {
+    key: 'runningCheckMs',
+    env: 'UTOPIA_RUNNING_CHECK_MS',
+    flag: '--running-check-ms',
+    defaultText: '10000',
+    description: 'How often a Running claim is compared with its container',
+  },
+  {
+    key: 'restartBackoffMs',
+    env: 'UTOPIA_RESTART_BACKOFF_MS',
+    flag: '--restart-backoff-ms',
+    defaultText: '1000',
+    description:
+      'First delay before restarting an exited container; doubles per restart, up to 5 minutes',
+  },
+  {
+    key: 'agentTimeoutMs',
+    env: 'UTOPIA_AGENT_TIMEOUT_MS',
+    flag: '--agent-timeout-ms',
+    defaultText: '10000',
+    description: 'Timeout of each call to a node agent',
+  },
+  {
+    key: 'nodePollIntervalMs',
+    env: 'UTOPIA_NODE_POLL_INTERVAL_MS',
+    flag: '--node-poll-interval-ms',
+    defaultText: '5000',
+    description: 'How often each node agent is polled for health and containers',
+  },
+  {
+    key: 'nodeGraceMs',
+    env: 'UTOPIA_NODE_GRACE_MS',
+    flag: '--node-grace-ms',
+    defaultText: '30000',
+    description: 'How long a node may fail polls before it is Offline and its claims move',
+  },
+  {
+    key: 'leaseDurationMs',
+    env: 'UTOPIA_LEASE_DURATION_MS',
+    flag: '--lease-duration-ms',
+    defaultText: '15000',
+    description:
+      'Controller lease: another replica takes over this long after the leader stops renewing',
+  },
 ] as const satisfies readonly SettingSpec[];
 
 /** SettingKey is used to name one server setting. */

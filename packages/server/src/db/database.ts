@@ -13,6 +13,8 @@ export type DbKind = 'sqlite' | 'mysql';
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly kind: DbKind;
+  /** SELECT … FOR UPDATE works (MySQL). SQLite needs none: its writers are serialised anyway. */
+  readonly supportsRowLocks: boolean;
   close(): Promise<void>;
 }
 
@@ -21,7 +23,7 @@ export async function openDatabase(url: string): Promise<Db> {
   const kind: DbKind = url.startsWith('mysql://') ? 'mysql' : 'sqlite';
   const dialect = kind === 'mysql' ? await mysqlDialect(url) : sqliteDialect(url);
   const kysely = new Kysely<Database>({ dialect });
-  return { kysely, kind, close: () => kysely.destroy() };
+  return { kysely, kind, supportsRowLocks: kind === 'mysql', close: () => kysely.destroy() };
 }
 
 function sqliteDialect(url: string): Dialect {

@@ -15,3 +15,9 @@ export function errors(...statuses: number[]): Record<number, TSchema> {
 
 /** NoContent is used for 204 answers. */
 export const NoContent = Type.Null({ description: 'No content' });
+
+/** inline is used to embed a shared schema that carries an $id into a route schema. */
+export function inline<T extends TSchema>(schema: T): T {
+  const { $id: _id, ...rest } = schema;
+  return rest as T;
+}

@@ -49,6 +49,8 @@ export interface TestServer {
     opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
   ): Promise<ApiResponse>;
   login(username: string, password: string): Promise<string>;
+  /** restart is used to stop the server and start a new one on the same database. */
+  restart(): Promise<void>;
   /** createUser is used to add a user as admin and log in as them. */
   createUser(
     username: string,
@@ -93,7 +95,8 @@ export async function startTestServer(
     UTOPIA_ADMIN_PASSWORD: ADMIN_PASSWORD,
     ...overrides,
   });
-  const server = await startServer(config, clock ? { logger: false, clock } : { logger: false });
+  const options = clock ? { logger: false as const, clock } : { logger: false as const };
+  let server = await startServer(config, options);
   let cachedAdmin: string | undefined;
   const api: TestServer['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
@@ -103,7 +106,12 @@ export async function startTestServer(
       body = JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(`${server.url}${path}`, { method, headers, body });
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -124,9 +132,17 @@ export async function startTestServer(
   const adminToken = async (): Promise<string> =>
     (cachedAdmin ??= await login('admin', ADMIN_PASSWORD));
   return {
-    url: server.url,
-    server,
+    get url() {
+      return server.url;
+    },
+    get server() {
+      return server;
+    },
     config,
+    async restart() {
+      await server.close();
+      server = await startServer(config, options);
+    },
     api,
     login,
     adminToken,

@@ -1,0 +1,60 @@
+import { Transaction, type Kysely } from 'kysely';
+import type { ClaimRow, Database } from '../db/schema.js';
+import { recordEvent } from '../events/events.repository.js';
+import { releaseGpus, updateClaimGuarded, type ClaimUpdate } from './claims.repository.js';
+
+/** StaleClaimError is used when a claim changed between read and write: re-read and retry. */
+export class StaleClaimError extends Error {
+  constructor(id: string) {
+    super(`claim ${id} changed concurrently`);
+    this.name = 'StaleClaimError';
+  }
+}
+
+/** TransitionEvent is used to describe a status change in the claim's history. */
+export interface TransitionEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/**
+ * applyTransition is used for every status change of a claim: the version-guarded update, the
+ * event, and optionally the release of its GPUs, in one transaction (and no network I/O in it).
+ */
+export async function applyTransition(
+  db: Kysely<Database> | Transaction<Database>,
+  claim: ClaimRow,
+  update: ClaimUpdate,
+  event: TransitionEvent | undefined,
+  at: string,
+  opts: {
+    releaseGpus?: boolean;
+    inTransaction?: (trx: Transaction<Database>) => Promise<void>;
+  } = {},
+): Promise<void> {
+  const run = async (trx: Transaction<Database>): Promise<void> => {
+    const full: ClaimUpdate = { ...update, updated_at: at };
+    if (update.phase !== undefined && update.phase !== claim.phase) full.phase_changed_at = at;
+    if (!(await updateClaimGuarded(trx, claim.id, claim.version, full)))
+      throw new StaleClaimError(claim.id);
+    if (opts.releaseGpus) await releaseGpus(trx, claim.id);
+    if (opts.inTransaction) await opts.inTransaction(trx);
+    if (event) await recordEvent(trx, { kind: 'GpuClaim', objectId: claim.id, ...event, at });
+  };
+  if (db instanceof Transaction) await run(db);
+  else await db.transaction().execute(run);
+}
+
+/** backToPending is used when a claim loses its node (node deleted or lost): release and reschedule. */
+export function backToPendingUpdate(reason: string, message: string): ClaimUpdate {
+  return {
+    phase: 'Pending',
+    node_id: null,
+    gpu_ids: null,
+    container_id: null,
+    reason,
+    message,
+    exit_code: null,
+  };
+}

@@ -1,0 +1,45 @@
+import type { ClaimSpec, GpuClaim } from '@utopia/shared';
+import type { ClaimRow, EventRow } from '../db/schema.js';
+import { parseGpuIds } from './claims.repository.js';
+
+/** ClaimRowWithNames is used to show a claim: its row plus the owner's and node's names. */
+export type ClaimRowWithNames = ClaimRow & { owner_name: string; node_hostname: string | null };
+
+/** parseSpec is used to read gpu_claims.spec. */
+export function parseSpec(row: Pick<ClaimRow, 'spec'>): ClaimSpec {
+  return JSON.parse(row.spec) as ClaimSpec;
+}
+
+/** toClaim is used to show a claim row on the wire, with its events when given. */
+export function toClaim(row: ClaimRowWithNames, events?: readonly EventRow[]): GpuClaim {
+  const claim: GpuClaim = {
+    id: row.id,
+    name: row.name,
+    owner: row.owner_name,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+    spec: parseSpec(row),
+    status: {
+      phase: row.phase,
+      nodeName: row.node_hostname,
+      nodeId: row.node_id,
+      gpuIds: parseGpuIds(row),
+      containerId: row.container_id,
+      reason: row.reason,
+      message: row.message,
+      restartCount: row.restart_count,
+      exitCode: row.exit_code,
+      phaseChangedAt: row.phase_changed_at,
+      deletionRequestedAt: row.deletion_requested_at,
+    },
+  };
+  if (events)
+    claim.events = events.map((e) => ({
+      type: e.type,
+      reason: e.reason,
+      message: e.message,
+      time: e.created_at,
+    }));
+  return claim;
+}

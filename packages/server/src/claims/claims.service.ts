@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { CreateClaimRequest } from '@utopia/shared';
+import type { UserPrincipal } from '../auth/principal.js';
+import type { Db } from '../db/database.js';
+import { isUniqueViolation } from '../db/database.js';
+import type { ClaimRow } from '../db/schema.js';
+import { isoAt, type Clock } from '../db/time.js';
+import { Errors } from '../errors.js';
+import { recordEvent } from '../events/events.repository.js';
+import { parseGpus } from '../nodes/node-records.js';
+import { listNodes } from '../nodes/nodes.repository.js';
+import { applyTransition } from './claim-transitions.js';
+import { findClaim, liveGpuCount } from './claims.repository.js';
+
+// Utopia sets these itself from the GPUs the server chose; a user's value would be a lie.
+const RESERVED_ENV = new Set(['NVIDIA_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'UTOPIA_GPU_IDS']);
+
+async function validateSpec(db: Db, req: CreateClaimRequest): Promise<void> {
+  for (const name of Object.keys(req.spec.env ?? {})) {
+    if (RESERVED_ENV.has(name) || name.startsWith('UTOPIA_')) {
+      throw Errors.validation(`spec.env.${name} is set by Utopia from the GPUs it assigns`, [
+        { field: `spec.env.${name}`, message: 'is reserved' },
+      ]);
+    }
+  }
+  const nodes = await listNodes(db.kysely);
+  const largest = Math.max(0, ...nodes.map((n) => parseGpus(n).length));
+  const wanted = req.spec.resources.gpuCount;
+  // With no node registered yet there is nothing to compare with: the claim waits, saying why.
+  if (nodes.length > 0 && wanted > largest) {
+    throw Errors.validation(
+      `spec.resources.gpuCount ${wanted} is more than any node has (largest: ${largest})`,
+      [{ field: 'spec.resources.gpuCount', message: `must be at most ${largest}` }],
+    );
+  }
+}
+
+/**
+ * createClaim is used by POST /api/gpu-claims. The quota check and the insert share one
+ * transaction that first locks the owner's row, so two concurrent claims cannot both squeeze
+ * under the quota (on SQLite, writers are serialised anyway).
+ */
+export async function createClaim(
+  db: Db,
+  clock: Clock,
+  owner: UserPrincipal,
+  req: CreateClaimRequest,
+): Promise<string> {
+  await validateSpec(db, req);
+  const id = randomUUID();
+  const at = isoAt(clock.now());
+  const gpuCount = req.spec.resources.gpuCount;
+  try {
+    await db.kysely.transaction().execute(async (trx) => {
+      let userQuery = trx.selectFrom('users').select(['gpu_quota']).where('id', '=', owner.userId);
+      if (db.supportsRowLocks) userQuery = userQuery.forUpdate();
+      const user = await userQuery.executeTakeFirstOrThrow();
+      if (user.gpu_quota !== null) {
+        const used = await liveGpuCount(trx, owner.userId);
+        if (used + gpuCount > user.gpu_quota) {
+          throw Errors.quotaExceeded(
+            `GPU quota exceeded: ${used} of ${user.gpu_quota} GPUs in use, ${gpuCount} more asked`,
+          );
+        }
+      }
+      const row: ClaimRow = {
+        id,
+        name: req.name ?? `claim-${id.slice(0, 8)}`,
+        owner_id: owner.userId,
+        spec: JSON.stringify(req.spec),
+        gpu_count: gpuCount,
+        phase: 'Pending',
+        node_id: null,
+        gpu_ids: null,
+        container_id: null,
+        reason: 'Created',
+        message: 'waiting for the scheduler',
+        restart_count: 0,
+        exit_code: null,
+        deletion_requested_at: null,
+        phase_changed_at: at,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+      };
+      await trx.insertInto('gpu_claims').values(row).execute();
+      await recordEvent(trx, {
+        kind: 'GpuClaim',
+        objectId: id,
+        type: 'Normal',
+        reason: 'Created',
+        message: `${gpuCount} GPU(s) of image ${req.spec.image} requested by ${owner.username}`,
+        at,
+      });
+    });
+  } catch (e) {
+    if (isUniqueViolation(e))
+      throw Errors.conflict(`you already have a claim named '${req.name ?? ''}'`);
+    throw e;
+  }
+  return id;
+}
+
+/**
+ * requestClaimDeletion is used by DELETE /api/gpu-claims/:id: deletion is a request; the claim
+ * goes Terminating and the controller removes its container, frees its GPUs, then the row.
+ */
+export async function requestClaimDeletion(
+  db: Db,
+  clock: Clock,
+  id: string,
+  canSee: (c: ClaimRow) => boolean,
+): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const claim = await findClaim(db.kysely, id);
+    if (!claim || !canSee(claim)) throw Errors.notFound('claim', id);
+    if (claim.deletion_requested_at !== null) return;
+    const at = isoAt(clock.now());
+    try {
+      await applyTransition(
+        db.kysely,
+        claim,
+        {
+          phase: 'Terminating',
+          deletion_requested_at: at,
+          reason: 'Deleting',
+          message: 'removing the container and freeing its GPUs',
+        },
+        { type: 'Normal', reason: 'Deleting', message: 'deletion requested' },
+        at,
+      );
+      return;
+    } catch (e) {
+      if (!(e instanceof Error && e.name === 'StaleClaimError')) throw e;
+    }
+  }
+  throw Errors.conflict('claim is changing quickly; retry the delete');
+}

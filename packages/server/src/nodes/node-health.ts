@@ -1,0 +1,178 @@
+import type { AgentContainerInfo, AgentMetricsResponse } from '@utopia/shared';
+import type { Kysely } from 'kysely';
+import type { AgentClient } from '../agent-client/agent-client.js';
+import type { Database, NodeRow } from '../db/schema.js';
+import { isoAt, type Clock } from '../db/time.js';
+import { recordEvent } from '../events/events.repository.js';
+import { agentTargetOf, parseGpus, type GpuRecord } from './node-records.js';
+import { listNodes, updateNodeGuarded } from './nodes.repository.js';
+import { sweepContainers } from './container-sweep.js';
+
+/** NodeHealthDeps is used to give the health loop its I/O and its limits. */
+export interface NodeHealthDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  agents: AgentClient;
+  agentTokenKey: string;
+  graceMs: number;
+  onNodesChanged(): void;
+  onClaimChanged(claimId: string): void;
+  log: (msg: string, extra?: object) => void;
+}
+
+interface ProbeResult {
+  ok: boolean;
+  metrics?: AgentMetricsResponse;
+  containers?: AgentContainerInfo[];
+  error?: string;
+}
+
+const HEARTBEAT_WRITE_MS = 60_000;
+
+/**
+ * createNodeHealthChecker is used by the leader to poll every node's agent concurrently: a node
+ * that answers is Online (at once); one that keeps failing past the grace period is Offline. It
+ * writes only on change, and never marks nodes Offline when all of them fail together: then the
+ * server itself has most likely lost its network.
+ */
+export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Promise<void> } {
+  const lastOk = new Map<string, number>();
+  const failures = new Map<string, number>();
+  const startedAt = deps.clock.now();
+
+  async function probe(node: NodeRow): Promise<ProbeResult> {
+    const target = agentTargetOf(node, deps.agentTokenKey);
+    if (!target) return { ok: false, error: 'no address or tunnel yet' };
+    try {
+      const [metrics, containers] = await Promise.all([
+        deps.agents.metrics(target),
+        deps.agents.listContainers(target),
+      ]);
+      if (metrics.node_id !== node.id)
+        return { ok: false, error: `agent answered as node ${metrics.node_id}` };
+      return { ok: true, metrics, containers };
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  async function pollOnce(): Promise<void> {
+    const nodes = await listNodes(deps.db);
+    const results = await Promise.all(nodes.map(probe));
+    const reachable = nodes.filter(
+      (n) => agentTargetOf(n, deps.agentTokenKey) !== undefined,
+    ).length;
+    const suspectSelf = reachable >= 2 && results.every((r) => !r.ok);
+    if (suspectSelf)
+      deps.log(
+        'every node failed its health check at once; suspecting our own network, holding node states',
+      );
+    for (const [i, node] of nodes.entries()) {
+      const r = results[i];
+      if (!r) continue;
+      if (r.ok) await onSuccess(node, r);
+      else if (!suspectSelf) await onFailure(node, r.error ?? 'unknown error');
+    }
+  }
+
+  async function onSuccess(node: NodeRow, r: ProbeResult): Promise<void> {
+    const now = deps.clock.now();
+    lastOk.set(node.id, now);
+    failures.set(node.id, 0);
+    const gpus = mergeLiveFigures(parseGpus(node), r.metrics?.gpus ?? []);
+    const gpusChanged = JSON.stringify(gpus) !== node.gpus;
+    const becameOnline = node.status !== 'Online';
+    const heartbeatStale =
+      node.last_heartbeat_at === null || node.last_heartbeat_at < isoAt(now - HEARTBEAT_WRITE_MS);
+    if (becameOnline || gpusChanged || heartbeatStale) {
+      const at = isoAt(now);
+      const ok = await updateNodeGuarded(deps.db, node.id, node.version, {
+        status: 'Online',
+        gpus: JSON.stringify(gpus),
+        last_heartbeat_at: at,
+        updated_at: at,
+        ...(becameOnline ? { status_changed_at: at } : {}),
+      });
+      if (ok && becameOnline) {
+        await recordEvent(deps.db, {
+          kind: 'Node',
+          objectId: node.id,
+          type: 'Normal',
+          reason: 'Online',
+          message: `node ${node.hostname} is Online`,
+          at,
+        });
+        deps.onNodesChanged();
+      }
+    }
+    await sweepContainers(deps, node, r.containers ?? []);
+  }
+
+  async function onFailure(node: NodeRow, error: string): Promise<void> {
+    const now = deps.clock.now();
+    const count = (failures.get(node.id) ?? 0) + 1;
+    failures.set(node.id, count);
+    const since = lastOk.get(node.id) ?? startedAt;
+    if (node.status !== 'Online' || count < 2 || now - since < deps.graceMs) return;
+    const at = isoAt(now);
+    const ok = await updateNodeGuarded(deps.db, node.id, node.version, {
+      status: 'Offline',
+      status_changed_at: at,
+      updated_at: at,
+    });
+    if (!ok) return;
+    const message = `node ${node.hostname} is Offline: ${count} failed checks over ${Math.round((now - since) / 1000)} s (${error})`;
+    deps.log(message);
+    await recordEvent(deps.db, {
+      kind: 'Node',
+      objectId: node.id,
+      type: 'Warning',
+      reason: 'Offline',
+      message,
+      at,
+    });
+    const claims = await deps.db
+      .selectFrom('gpu_claims')
+      .select('id')
+      .where('node_id', '=', node.id)
+      .execute();
+    claims.forEach((c) => deps.onClaimChanged(c.id));
+    deps.onNodesChanged();
+  }
+
+  return { pollOnce };
+}
+
+/** mergeLiveFigures is used to fold an agent's per-GPU figures into the stored inventory. */
+export function mergeLiveFigures(
+  stored: readonly GpuRecord[],
+  live: AgentMetricsResponse['gpus'],
+): GpuRecord[] {
+  const byIndex = new Map(live.map((g) => [g.id, g]));
+  const known = new Set(stored.map((g) => g.index));
+  const merged = stored.map((g) => {
+    const l = byIndex.get(g.index);
+    if (!l) return g;
+    return {
+      ...g,
+      memoryUsedMiB: Math.round(l.memory_used_mb),
+      utilizationPercent: Math.round(l.usage_percent),
+      temperatureC: Math.round(l.temperature_c),
+    };
+  });
+  // A GPU the agent reports but the inventory lacks (hot-added, or a re-registered agent) joins it.
+  for (const l of live) {
+    if (!known.has(l.id)) {
+      merged.push({
+        index: l.id,
+        uuid: l.uuid,
+        model: l.name,
+        memoryTotalMiB: Math.round(l.memory_total_mb),
+        memoryUsedMiB: Math.round(l.memory_used_mb),
+        utilizationPercent: Math.round(l.usage_percent),
+        temperatureC: Math.round(l.temperature_c),
+      });
+    }
+  }
+  return merged.sort((a, b) => a.index - b.index);
+}

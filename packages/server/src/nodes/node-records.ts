@@ -1,0 +1,81 @@
+import { createHmac } from 'node:crypto';
+import type { GpuInventory, Node, NodeGpu } from '@utopia/shared';
+import type { AgentTarget } from '../agent-client/agent-client.js';
+import type { NodeRow } from '../db/schema.js';
+
+/** GpuRecord is used for one GPU as stored in nodes.gpus (JSON). */
+export interface GpuRecord {
+  index: number;
+  uuid: string;
+  model: string;
+  memoryTotalMiB: number;
+  memoryUsedMiB: number | null;
+  utilizationPercent: number | null;
+  temperatureC: number | null;
+}
+
+/** parseGpus is used to read nodes.gpus. */
+export function parseGpus(row: Pick<NodeRow, 'gpus'>): GpuRecord[] {
+  const parsed: unknown = JSON.parse(row.gpus);
+  return Array.isArray(parsed) ? (parsed as GpuRecord[]) : [];
+}
+
+/** parseLabels is used to read nodes.labels. */
+export function parseLabels(row: Pick<NodeRow, 'labels'>): Record<string, string> {
+  const parsed: unknown = JSON.parse(row.labels);
+  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, string>) : {};
+}
+
+/** gpusFromInventory is used at registration: the inventory, with no live figures yet. */
+export function gpusFromInventory(inventory: readonly GpuInventory[]): GpuRecord[] {
+  return [...inventory]
+    .sort((a, b) => a.index - b.index)
+    .map((g) => ({ ...g, memoryUsedMiB: null, utilizationPercent: null, temperatureC: null }));
+}
+
+/** toNode is used to show a node row, with which claim holds each GPU. */
+export function toNode(row: NodeRow, holders: ReadonlyMap<number, string>): Node {
+  const gpus: NodeGpu[] = parseGpus(row).map((g) => ({
+    ...g,
+    claimId: holders.get(g.index) ?? null,
+  }));
+  return {
+    id: row.id,
+    hostname: row.hostname,
+    status: row.status,
+    schedulable: row.schedulable === 1,
+    labels: parseLabels(row),
+    gpus,
+    gpuCount: gpus.length,
+    gpusReserved: holders.size,
+    agentVersion: row.agent_version,
+    address: row.address,
+    tunnelPort: row.tunnel_port,
+    lastHeartbeatAt: row.last_heartbeat_at,
+    statusChangedAt: row.status_changed_at,
+    createdAt: row.created_at,
+    version: row.version,
+  };
+}
+
+/**
+ * agentTokenFor is used to derive the bearer token the server presents to one node's agent:
+ * an HMAC of the node id under a server secret, so each node has its own token and the server
+ * need not store them.
+ */
+export function agentTokenFor(nodeId: string, agentTokenKey: string): string {
+  return `uta_${createHmac('sha256', agentTokenKey).update(nodeId).digest('base64url')}`;
+}
+
+/** agentTargetOf is used to reach a node's agent: through its frp tunnel, or directly (LAN). */
+export function agentTargetOf(
+  row: Pick<NodeRow, 'id' | 'address' | 'tunnel_port'>,
+  agentTokenKey: string,
+): AgentTarget | undefined {
+  const token = agentTokenFor(row.id, agentTokenKey);
+  if (row.tunnel_port !== null)
+    return { nodeId: row.id, baseUrl: `http://127.0.0.1:${row.tunnel_port}`, token };
+  if (row.address !== null && row.address !== '')
+    return { nodeId: row.id, baseUrl: row.address.replace(/\/$/, ''), token };
+  return undefined;
+}

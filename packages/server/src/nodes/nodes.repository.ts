@@ -1,0 +1,50 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, NodeRow, NodesTable } from '../db/schema.js';
+import type { Updateable } from 'kysely';
+
+type Conn = Kysely<Database> | Transaction<Database>;
+
+/** findNode is used to load one node row. */
+export function findNode(db: Conn, id: string): Promise<NodeRow | undefined> {
+  return db.selectFrom('nodes').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** listNodes is used by the API, the scheduler and the health loop, in id order. */
+export function listNodes(db: Conn): Promise<NodeRow[]> {
+  return db.selectFrom('nodes').selectAll().orderBy('id').execute();
+}
+
+/**
+ * updateNodeGuarded is used for every node write: it applies only if the row still has the
+ * version that was read (optimistic concurrency) and bumps it; false means "re-read and retry".
+ */
+export async function updateNodeGuarded(
+  db: Conn,
+  id: string,
+  version: number,
+  update: Omit<Updateable<NodesTable>, 'version' | 'id'>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('nodes')
+    .set({ ...update, version: version + 1 })
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** reservationHolders is used to show which claim holds each GPU, per node. */
+export async function reservationHolders(
+  db: Conn,
+  nodeId?: string,
+): Promise<Map<string, Map<number, string>>> {
+  let q = db.selectFrom('gpu_reservations').select(['node_id', 'gpu_index', 'claim_id']);
+  if (nodeId !== undefined) q = q.where('node_id', '=', nodeId);
+  const out = new Map<string, Map<number, string>>();
+  for (const r of await q.execute()) {
+    const m = out.get(r.node_id) ?? new Map<number, string>();
+    m.set(r.gpu_index, r.claim_id);
+    out.set(r.node_id, m);
+  }
+  return out;
+}

@@ -1,0 +1,147 @@
+import {
+  IdParams,
+  Node,
+  NodeList,
+  NodeRegisterRequest,
+  NodeRegisterResponse,
+  NodeSelfUpdateRequest,
+  NodeSelfUpdateResponse,
+  UpdateNodeRequest,
+} from '@utopia/shared';
+import { currentNodeId } from '../auth/access.js';
+import type { RoutesPlugin } from '../context.js';
+import { isoAt } from '../db/time.js';
+import { Errors } from '../errors.js';
+import { errors, inline, NoContent } from '../http/responses.js';
+import { deleteNode } from './node-removal.service.js';
+import { toNode } from './node-records.js';
+import { findNode, listNodes, reservationHolders, updateNodeGuarded } from './nodes.repository.js';
+import { registerNode, updateNodeSelf } from './registration.service.js';
+
+/** nodeRoutes is used by agents to join and report, and by people to see and manage nodes. */
+export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
+  const db = ctx.db.kysely;
+
+  async function nodeView(id: string): Promise<Node> {
+    const row = await findNode(db, id);
+    if (!row) throw Errors.notFound('node', id);
+    return toNode(row, (await reservationHolders(db, id)).get(id) ?? new Map());
+  }
+
+  app.post(
+    '/api/nodes/register',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['nodes'],
+        summary: 'Register a new node with a join token (called by utopia-agent)',
+        body: inline(NodeRegisterRequest),
+        response: { 201: inline(NodeRegisterResponse), ...errors(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const identity = await registerNode(db, ctx.clock, ctx.agentTokenKey, request.body);
+      request.log.info(
+        { nodeId: identity.nodeId, hostname: request.body.hostname },
+        'node registered',
+      );
+      ctx.signals.nodesChanged();
+      return reply.status(201).send(identity);
+    },
+  );
+
+  app.put(
+    '/api/nodes/self',
+    {
+      config: { access: 'node' },
+      schema: {
+        tags: ['nodes'],
+        summary: "Refresh the calling node's hostname, address and GPU inventory (utopia-agent)",
+        body: inline(NodeSelfUpdateRequest),
+        response: { 200: inline(NodeSelfUpdateResponse), ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const nodeId = currentNodeId(request);
+      await updateNodeSelf(db, ctx.clock, nodeId, request.body);
+      ctx.signals.nodesChanged();
+      return { nodeId };
+    },
+  );
+
+  app.get(
+    '/api/nodes',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: ['nodes'],
+        summary: 'List nodes with their GPUs and reservations',
+        response: { 200: NodeList, ...errors(401, 403) },
+      },
+    },
+    async () => {
+      const holders = await reservationHolders(db);
+      return { items: (await listNodes(db)).map((n) => toNode(n, holders.get(n.id) ?? new Map())) };
+    },
+  );
+
+  app.get(
+    '/api/nodes/:id',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: ['nodes'],
+        summary: 'Get a node',
+        params: IdParams,
+        response: { 200: Node, ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => nodeView(request.params.id),
+  );
+
+  app.patch(
+    '/api/nodes/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['nodes'],
+        summary: 'Cordon/uncordon a node (schedulable) or set its labels',
+        params: IdParams,
+        body: UpdateNodeRequest,
+        response: { 200: Node, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const row = await findNode(db, request.params.id);
+      if (!row) throw Errors.notFound('node', request.params.id);
+      const { schedulable, labels } = request.body;
+      const ok = await updateNodeGuarded(db, row.id, row.version, {
+        ...(schedulable === undefined ? {} : { schedulable: schedulable ? 1 : 0 }),
+        ...(labels === undefined ? {} : { labels: JSON.stringify(labels) }),
+        updated_at: isoAt(ctx.clock.now()),
+      });
+      if (!ok) throw Errors.conflict('node changed meanwhile; retry');
+      ctx.signals.nodesChanged();
+      return nodeView(row.id);
+    },
+  );
+
+  app.delete(
+    '/api/nodes/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['nodes'],
+        summary: 'Delete a node: its credential stops working and its claims are rescheduled',
+        params: IdParams,
+        response: { 204: NoContent, ...errors(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const claimIds = await deleteNode(db, ctx.clock, request.params.id);
+      claimIds.forEach((id) => ctx.signals.claimChanged(id));
+      ctx.signals.nodesChanged();
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,184 @@
+// Test cluster: a real server plus real agents (simulated GPUs, real Docker containers).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger, startAgent, validateSettings, type RunningAgent } from '@utopia/agent';
+import type { Clock } from '../db/time.js';
+import { startTestServer, type TestDb, type TestServer } from './harness.js';
+
+/** TEST_IMAGE is the local image the test suite builds (scripts/services/test-image.sh). */
+export const TEST_IMAGE = 'utopia-test/busybox:latest';
+
+/** FAST_CONTROLLER is used by end-to-end tests: short periods, so faults show within seconds. */
+export const FAST_CONTROLLER: Record<string, string> = {
+  UTOPIA_NODE_POLL_INTERVAL_MS: '150',
+  UTOPIA_NODE_GRACE_MS: '1200',
+  UTOPIA_RUNNING_CHECK_MS: '300',
+  UTOPIA_RESTART_BACKOFF_MS: '100',
+  UTOPIA_AGENT_TIMEOUT_MS: '2000',
+  UTOPIA_RESYNC_INTERVAL_MS: '2000',
+};
+
+/** TestNode is used to start, stop and restart one agent of the test cluster. */
+export interface TestNode {
+  name: string;
+  dataDir: string;
+  agent: RunningAgent | undefined;
+  start(): Promise<RunningAgent>;
+  stop(): Promise<void>;
+}
+
+/** TestCluster is used by end-to-end tests. */
+export interface TestCluster {
+  t: TestServer;
+  runLabel: string;
+  nodes: TestNode[];
+  addNode(name: string, gpus: number): Promise<TestNode>;
+  close(): Promise<void>;
+}
+
+/** dockerSocket is used to find the test Docker Engine (DOCKER_HOST=unix://…). */
+export function dockerSocket(): string {
+  const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  if (!host.startsWith('unix://'))
+    throw new Error(`DOCKER_HOST must be a unix socket, got ${host}`);
+  return host.slice('unix://'.length);
+}
+
+/** startCluster is used to start a server and agents that registered with one join token. */
+export async function startCluster(
+  db: TestDb,
+  nodeGpus: readonly number[],
+  overrides: Record<string, string> = {},
+  clock?: Clock,
+): Promise<TestCluster> {
+  const t = await startTestServer(db, { ...FAST_CONTROLLER, ...overrides }, clock);
+  const admin = await t.adminToken();
+  const jt = await t.api('POST', '/api/join-tokens', {
+    token: admin,
+    body: { description: 'tests', maxUses: 1000 },
+  });
+  const joinToken = String(jt.json.token);
+  const runLabel = `run-${randomBytes(5).toString('hex')}`;
+  const nodes: TestNode[] = [];
+  const root = mkdtempSync(join(tmpdir(), 'utopia-cluster-'));
+
+  const addNode = async (name: string, gpus: number): Promise<TestNode> => {
+    const dataDir = join(root, name);
+    const node: TestNode = {
+      name,
+      dataDir,
+      agent: undefined,
+      async start() {
+        const config = validateSettings(
+          {
+            serverUrl: t.url,
+            joinToken,
+            dataDir,
+            listen: '127.0.0.1:0',
+            simulateGpus: String(gpus),
+            containerNetwork: 'none',
+            registerRetryBaseMs: '20',
+            logLevel: 'silent',
+            dockerSocket: dockerSocket(),
+          },
+          dataDir,
+        );
+        node.agent = await startAgent(config, {
+          logger: silentLogger(),
+          hostname: name,
+          machineId: `${runLabel}-${name}`,
+          extraLabels: { 'utopia.test-run': runLabel },
+        });
+        return node.agent;
+      },
+      async stop() {
+        await node.agent?.close();
+        node.agent = undefined;
+      },
+    };
+    await node.start();
+    nodes.push(node);
+    return node;
+  };
+
+  for (const [i, gpus] of nodeGpus.entries()) await addNode(`node-${i}`, gpus);
+  return {
+    t,
+    runLabel,
+    nodes,
+    addNode,
+    async close() {
+      for (const n of nodes) await n.stop();
+      await t.close();
+      await removeRunContainers(runLabel);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** runContainers is used to see what Docker really runs for a test run. */
+export async function runContainers(
+  runLabel: string,
+): Promise<{ Id: string; State: string; Labels: Record<string, string> }[]> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`utopia.test-run=${runLabel}`] }));
+  const res = await dockerApi('GET', `/containers/json?all=1&filters=${filters}`);
+  return JSON.parse(res) as { Id: string; State: string; Labels: Record<string, string> }[];
+}
+
+/** inspectContainer is used to read a container's env as Docker has it. */
+export async function containerEnv(id: string): Promise<string[]> {
+  const info = JSON.parse(await dockerApi('GET', `/containers/${id}/json`)) as {
+    Config: { Env: string[] };
+  };
+  return info.Config.Env;
+}
+
+/** killContainer is used to simulate a crash of a claim's process. */
+export async function killContainer(id: string): Promise<void> {
+  await dockerApi('POST', `/containers/${id}/kill`);
+}
+
+async function removeRunContainers(runLabel: string): Promise<void> {
+  for (const c of await runContainers(runLabel))
+    await dockerApi('DELETE', `/containers/${c.Id}?force=1`).catch(() => '');
+}
+
+async function dockerApi(method: string, path: string): Promise<string> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: dockerSocket(), path, method }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () =>
+        (res.statusCode ?? 500) < 400
+          ? resolve(body)
+          : reject(new Error(`docker ${method} ${path}: ${res.statusCode} ${body}`)),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** waitFor is used to poll until a condition holds, with a deadline (no fixed sleeps). */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,160 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Id, Timestamp } from './common.js';
+import { LabelKey, LabelValue } from './nodes.js';
+
+// Docker's reference grammar (distribution/reference), simplified: [host[:port]/]path[:tag][@digest].
+const DOMAIN =
+  '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?/)?';
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_PATTERN = `^${DOMAIN}${COMPONENT}(?:/${COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`;
+
+/** ClaimPhase is used for where a claim is in its life. */
+export const ClaimPhase = Type.Union([
+  Type.Literal('Pending'),
+  Type.Literal('Scheduled'),
+  Type.Literal('Running'),
+  Type.Literal('Succeeded'),
+  Type.Literal('Failed'),
+  Type.Literal('Terminating'),
+]);
+export type ClaimPhase = Static<typeof ClaimPhase>;
+
+/** RestartPolicy is used to decide what happens when a claim's container exits. */
+export const RestartPolicy = Type.Union([
+  Type.Literal('Always'),
+  Type.Literal('OnFailure'),
+  Type.Literal('Never'),
+]);
+export type RestartPolicy = Static<typeof RestartPolicy>;
+
+/** ClaimResources is used to ask for GPUs. */
+export const ClaimResources = Type.Object(
+  {
+    gpuCount: Type.Integer({ minimum: 1, maximum: 64 }),
+    gpuModel: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: 'Exact model, e.g. "NVIDIA A100-SXM4-80GB"',
+      }),
+    ),
+    minGpuMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+  },
+  { additionalProperties: false },
+);
+
+/** ClaimPort is used to ask for a container port to be reachable. */
+export const ClaimPort = Type.Object(
+  {
+    containerPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+    protocol: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
+  },
+  { additionalProperties: false },
+);
+
+/** ClaimSpec is used to say what a claim wants; only its owner writes it. */
+export const ClaimSpec = Type.Object(
+  {
+    image: Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: IMAGE_PATTERN,
+      description: 'Image reference, e.g. pytorch/pytorch:2.4.0',
+    }),
+    resources: ClaimResources,
+    command: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 128 })),
+    env: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 128 }),
+        Type.String({ maxLength: 8192 }),
+        {
+          maxProperties: 128,
+        },
+      ),
+    ),
+    ports: Type.Optional(Type.Array(ClaimPort, { maxItems: 16 })),
+    nodeSelector: Type.Optional(Type.Record(LabelKey, LabelValue, { maxProperties: 32 })),
+    restartPolicy: Type.Optional(RestartPolicy),
+  },
+  { additionalProperties: false },
+);
+export type ClaimSpec = Static<typeof ClaimSpec>;
+
+/** CreateClaimRequest is used by POST /api/gpu-claims (a bare spec is accepted too). */
+export const CreateClaimRequest = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' }),
+    ),
+    spec: ClaimSpec,
+  },
+  { additionalProperties: false },
+);
+export type CreateClaimRequest = Static<typeof CreateClaimRequest>;
+
+/** ClaimEvent is used to show one thing that happened to a claim, like `kubectl describe`. */
+export const ClaimEvent = Type.Object(
+  {
+    type: Type.Union([Type.Literal('Normal'), Type.Literal('Warning')]),
+    reason: Type.String(),
+    message: Type.String(),
+    time: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type ClaimEvent = Static<typeof ClaimEvent>;
+
+/** ClaimStatus is used to show what the controller made of a claim; only the controller writes it. */
+export const ClaimStatus = Type.Object(
+  {
+    phase: ClaimPhase,
+    nodeName: Type.Union([Type.String(), Type.Null()], { description: 'Hostname of the node' }),
+    nodeId: Type.Union([Type.String(), Type.Null()]),
+    gpuIds: Type.Array(Type.Integer()),
+    containerId: Type.Union([Type.String(), Type.Null()]),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    message: Type.Union([Type.String(), Type.Null()]),
+    restartCount: Type.Integer(),
+    exitCode: Type.Union([Type.Integer(), Type.Null()]),
+    phaseChangedAt: Timestamp,
+    deletionRequestedAt: Type.Union([Timestamp, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type ClaimStatus = Static<typeof ClaimStatus>;
+
+/** GpuClaim is used to show a claim. */
+export const GpuClaim = Type.Object(
+  {
+    id: Id,
+    name: Type.String(),
+    owner: Type.String({ description: 'Username of the owner' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    version: Type.Integer(),
+    spec: ClaimSpec,
+    status: ClaimStatus,
+    events: Type.Optional(Type.Array(ClaimEvent)),
+  },
+  { additionalProperties: false },
+);
+export type GpuClaim = Static<typeof GpuClaim>;
+
+/** ListClaimsQuery is used to filter and page GET /api/gpu-claims. */
+export const ListClaimsQuery = Type.Object(
+  {
+    phase: Type.Optional(ClaimPhase),
+    node: Type.Optional(Type.String({ maxLength: 64, description: 'Node id' })),
+    owner: Type.Optional(Type.String({ maxLength: 64, description: 'Username (admins only)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type ListClaimsQuery = Static<typeof ListClaimsQuery>;
+
+/** ClaimList is used to answer GET /api/gpu-claims: a page and the cursor of the next one. */
+export const ClaimList = Type.Object(
+  { items: Type.Array(GpuClaim), nextCursor: Type.Union([Type.String(), Type.Null()]) },
+  { additionalProperties: false },
+);
