@@ -17,7 +17,9 @@ function findTests(dir, out) {
   return out;
 }
 
-const files = (roots.length > 0 ? roots : ['packages']).flatMap((r) => findTests(r, [])).sort();
+const files = (roots.length > 0 ? roots : ['packages'])
+  .flatMap((r) => (statSync(r).isDirectory() ? findTests(r, []) : [r]))
+  .sort();
 if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);

@@ -36,15 +36,18 @@ export function waitForClaim(
   ok: (c: GpuClaim) => boolean,
   timeoutMs = 15_000,
 ): Promise<GpuClaim> {
-  return waitFor(
-    `claim ${id} ${what}`,
-    async () => {
-      const c = await getClaimAs(t, token, id);
-      if (!c) throw new Error('claim is gone');
-      return ok(c) ? c : undefined;
-    },
-    timeoutMs,
-  );
+  let last: GpuClaim | undefined;
+  const check = async (): Promise<GpuClaim | undefined> => {
+    const c = await getClaimAs(t, token, id);
+    if (!c) throw new Error('claim is gone');
+    last = c;
+    return ok(c) ? c : undefined;
+  };
+  return waitFor(`claim ${id} ${what}`, check, timeoutMs).catch((e: unknown) => {
+    const events = last?.events?.map((x) => `${x.reason}: ${x.message}`).join(' | ');
+    const state = `${last?.status.phase} (${last?.status.reason}: ${last?.status.message})`;
+    throw new Error(`${String(e)}; last seen ${state}; events: ${events}`);
+  });
 }
 
 /** waitForPhase is used to wait for a claim's phase. */

@@ -1,0 +1,146 @@
+/** AgentSettingSpec is used to describe one agent setting once, for the loader and `--help`. */
+export interface AgentSettingSpec {
+  key: string;
+  env: string;
+  flag: string;
+  defaultText: string;
+  description: string;
+}
+
+/** AGENT_SETTINGS lists every agent setting; the loader and `utopia-agent --help` read it. */
+export const AGENT_SETTINGS = [
+  {
+    key: 'serverUrl',
+    env: 'UTOPIA_AGENT_SERVER_URL',
+    flag: '--server-url',
+    defaultText: '(required)',
+    description: 'URL of utopia-server, e.g. http://10.0.0.1:8080',
+  },
+  {
+    key: 'joinToken',
+    env: 'UTOPIA_AGENT_JOIN_TOKEN',
+    flag: '--join-token',
+    defaultText: '(none; required for the first start only)',
+    description: 'Join token used once to register this node',
+  },
+  {
+    key: 'dataDir',
+    env: 'UTOPIA_AGENT_DATA_DIR',
+    flag: '--data-dir',
+    defaultText: './data',
+    description: 'Directory for the identity file',
+  },
+  {
+    key: 'identityFile',
+    env: 'UTOPIA_AGENT_IDENTITY_FILE',
+    flag: '--identity-file',
+    defaultText: '<data-dir>/agent-identity.json',
+    description: 'Where this node keeps its id and credentials (mode 0600)',
+  },
+  {
+    key: 'listen',
+    env: 'UTOPIA_AGENT_LISTEN',
+    flag: '--listen',
+    defaultText: '127.0.0.1:9200',
+    description: 'host:port the agent API listens on (port 0 picks a free one)',
+  },
+  {
+    key: 'advertiseAddress',
+    env: 'UTOPIA_AGENT_ADVERTISE_ADDRESS',
+    flag: '--advertise-address',
+    defaultText: 'http://<listen>',
+    description: 'URL the server uses to reach this agent (direct mode)',
+  },
+  {
+    key: 'frpServerAddr',
+    env: 'UTOPIA_AGENT_FRP_SERVER_ADDR',
+    flag: '--frp-server-addr',
+    defaultText: '(host of --server-url)',
+    description: 'frps address for the tunnel (stored; the tunnel comes later)',
+  },
+  {
+    key: 'frpServerPort',
+    env: 'UTOPIA_AGENT_FRP_SERVER_PORT',
+    flag: '--frp-server-port',
+    defaultText: '7000',
+    description: 'frps port for the tunnel',
+  },
+  {
+    key: 'simulateGpus',
+    env: 'UTOPIA_AGENT_SIMULATE_GPUS',
+    flag: '--simulate-gpus',
+    defaultText: '0 (use nvidia-smi)',
+    description: 'Pretend to have N GPUs (demos, tests); no device is given to containers',
+  },
+  {
+    key: 'simulateGpuModel',
+    env: 'UTOPIA_AGENT_SIMULATE_GPU_MODEL',
+    flag: '--simulate-gpu-model',
+    defaultText: 'NVIDIA A100-SXM4-80GB',
+    description: 'Model name of the simulated GPUs',
+  },
+  {
+    key: 'simulateGpuMemoryMiB',
+    env: 'UTOPIA_AGENT_SIMULATE_GPU_MEMORY_MIB',
+    flag: '--simulate-gpu-memory-mib',
+    defaultText: '81920',
+    description: 'Memory of each simulated GPU, in MiB',
+  },
+  {
+    key: 'nvidiaSmiPath',
+    env: 'UTOPIA_AGENT_NVIDIA_SMI',
+    flag: '--nvidia-smi',
+    defaultText: 'nvidia-smi',
+    description: 'nvidia-smi command used to discover real GPUs',
+  },
+  {
+    key: 'dockerSocket',
+    env: 'UTOPIA_AGENT_DOCKER_SOCKET',
+    flag: '--docker-socket',
+    defaultText: '(DOCKER_HOST, else /var/run/docker.sock)',
+    description: 'Docker Engine socket path or unix:// URL',
+  },
+  {
+    key: 'containerNetwork',
+    env: 'UTOPIA_AGENT_CONTAINER_NETWORK',
+    flag: '--container-network',
+    defaultText: 'bridge',
+    description: 'Docker network mode of claim containers: bridge, host, none or a network name',
+  },
+  {
+    key: 'registerRetryBaseMs',
+    env: 'UTOPIA_AGENT_REGISTER_RETRY_BASE_MS',
+    flag: '--register-retry-base-ms',
+    defaultText: '1000',
+    description: 'First retry delay when the server is unreachable (doubles up to 30 s)',
+  },
+  {
+    key: 'logLevel',
+    env: 'UTOPIA_AGENT_LOG_LEVEL',
+    flag: '--log-level',
+    defaultText: 'info',
+    description: 'trace, debug, info, warn, error, fatal or silent',
+  },
+] as const satisfies readonly AgentSettingSpec[];
+
+/** AgentSettingKey is used to name one agent setting. */
+export type AgentSettingKey = (typeof AGENT_SETTINGS)[number]['key'];
+
+/** renderAgentHelp is used to print `utopia-agent --help`. */
+export function renderAgentHelp(): string {
+  const lines = [
+    'Usage: utopia-agent [--config FILE] [--flag value ...]',
+    '',
+    'The Utopia node agent: registers this node with utopia-server, discovers its GPUs and runs',
+    'claim containers through the Docker Engine. Each setting is read from, lowest precedence',
+    'first: its default, the YAML config file (--config FILE or UTOPIA_AGENT_CONFIG; keys as',
+    'below), the environment variable, then the flag.',
+    '',
+  ];
+  for (const s of AGENT_SETTINGS) {
+    lines.push(`  ${s.flag} VALUE  (env ${s.env}; file key ${s.key})`);
+    lines.push(`      ${s.description}. Default: ${s.defaultText}`);
+  }
+  lines.push('', '  --config FILE  (env UTOPIA_AGENT_CONFIG)', '  --help, -h', '  --version');
+  return lines.join('\n');
+}

@@ -1,0 +1,298 @@
+import type { Readable } from 'node:stream';
+import type { AgentContainerInfo, AgentCreateContainerRequest } from '@utopia/shared';
+import { agentErrors, AgentError } from '../api/agent-error.js';
+import type { GpuBackend } from '../gpu/gpu-backend.js';
+import type { AgentLogger } from '../logger.js';
+import {
+  isRuntimeError,
+  type ContainerCreateSpec,
+  type ContainerDetails,
+  type ContainerRuntime,
+} from './container-runtime.js';
+import { describeIndices, Labels, parseGpuLabel, pullingInfo, toInfo } from './container-info.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+// Environment a user may not set: the agent alone decides which GPUs a container sees.
+const RESERVED_ENV = new Set(['NVIDIA_VISIBLE_DEVICES', 'UTOPIA_GPU_IDS']);
+// States in which a container holds its GPUs.
+const LIVE_STATES = new Set(['created', 'running', 'paused', 'restarting']);
+const GPU_LOCK = '\0gpus';
+
+/** ContainerServiceOptions is used to set up the claim-container service. */
+export interface ContainerServiceOptions {
+  runtime: ContainerRuntime;
+  gpus: GpuBackend;
+  networkMode: string;
+  nodeId: () => string;
+  logger: AgentLogger;
+  /** Extra labels on every container (tests mark their runs with one). */
+  extraLabels?: Record<string, string>;
+}
+
+/** CreateResult is used to tell the route whether the container is new (201) or was there (200). */
+export interface CreateResult {
+  containerId: string;
+  created: boolean;
+}
+
+/**
+ * ContainerService is used to run claim containers: create is idempotent per claim (serialized
+ * per claim id), GPU ids are checked against this node's GPUs and against other live Utopia
+ * containers under one lock, and state is always read from Docker, so nothing is cached stale.
+ */
+export class ContainerService {
+  readonly #opts: ContainerServiceOptions;
+  readonly #locks = new KeyedMutex();
+  readonly #pulling = new Map<string, { image: string; since: number }>();
+
+  constructor(opts: ContainerServiceOptions) {
+    this.#opts = opts;
+  }
+
+  /** adopt is used at start: containers from an earlier run are found by label and kept. */
+  async adopt(): Promise<AgentContainerInfo[]> {
+    const found = (await this.#mine()).map(toInfo);
+    if (found.length > 0) {
+      this.#opts.logger.info(
+        { claims: found.map((c) => c.claim_id) },
+        `adopted ${found.length} container(s)`,
+      );
+    }
+    return found;
+  }
+
+  async create(req: AgentCreateContainerRequest): Promise<CreateResult> {
+    return this.#locks.run(req.claim_id, async () => {
+      const existing = await this.#findByClaim(req.claim_id);
+      if (existing) return { containerId: existing.id, created: false };
+      const gpuIds = await this.#resolveGpuIds(req);
+      await this.#ensureImage(req.claim_id, req.image);
+      const id = await this.#locks.run(GPU_LOCK, async () => {
+        await this.#checkGpusFree(gpuIds);
+        return this.#createContainer(req, gpuIds);
+      });
+      if (id.created) await this.#start(id.containerId);
+      return id;
+    });
+  }
+
+  async list(): Promise<AgentContainerInfo[]> {
+    const containers = (await this.#mine()).map(toInfo);
+    const known = new Set(containers.map((c) => c.claim_id));
+    for (const [claimId, pull] of this.#pulling) {
+      if (!known.has(claimId)) containers.push(pullingInfo(claimId, pull.image, pull.since));
+    }
+    return containers;
+  }
+
+  /** get is used with a container id or `claim:<claimId>`; undefined when there is none. */
+  async get(idOrClaim: string): Promise<AgentContainerInfo | undefined> {
+    const details = await this.#resolve(idOrClaim);
+    return details ? toInfo(details) : undefined;
+  }
+
+  /** remove is used to delete a claim's container; gone already is fine (idempotent). */
+  async remove(idOrClaim: string): Promise<void> {
+    const details = await this.#resolve(idOrClaim);
+    if (!details) return;
+    const claimId = details.labels[Labels.ClaimId] ?? details.id;
+    await this.#locks.run(claimId, () => this.#guard(() => this.#opts.runtime.remove(details.id)));
+  }
+
+  async logs(idOrClaim: string, tail: number | undefined, follow: boolean): Promise<Readable> {
+    const details = await this.#resolve(idOrClaim);
+    if (!details) throw agentErrors.notFound(`container ${idOrClaim}`);
+    return this.#guard(() => this.#opts.runtime.logs(details.id, { tail, follow }));
+  }
+
+  async #resolve(idOrClaim: string): Promise<ContainerDetails | undefined> {
+    if (idOrClaim.startsWith('claim:')) return this.#findByClaim(idOrClaim.slice('claim:'.length));
+    const details = await this.#guard(() => this.#opts.runtime.inspect(idOrClaim));
+    // Only our own containers are visible through this API.
+    return details && details.labels[Labels.Managed] === 'true' && this.#isMine(details)
+      ? details
+      : undefined;
+  }
+
+  async #findByClaim(claimId: string): Promise<ContainerDetails | undefined> {
+    return (await this.#mine()).find((c) => c.labels[Labels.ClaimId] === claimId);
+  }
+
+  /**
+   * #mine is used to keep to this node's containers: several simulated nodes may share one Docker
+   * Engine, and each must see only its own containers and GPU ledger. Containers without a node
+   * label (made by the original agent) count as this node's.
+   */
+  async #mine(): Promise<ContainerDetails[]> {
+    const all = await this.#guard(() => this.#opts.runtime.listManaged());
+    return all.filter((c) => this.#isMine(c));
+  }
+
+  #isMine(c: ContainerDetails): boolean {
+    const owner = c.labels[Labels.NodeId];
+    return owner === undefined || owner === '' || owner === this.#opts.nodeId();
+  }
+
+  async #resolveGpuIds(req: AgentCreateContainerRequest): Promise<number[]> {
+    const devices = await this.#opts.gpus.list();
+    const have = new Set(devices.map((d) => d.index));
+    if (req.gpu_ids !== undefined) {
+      if (req.gpu_count !== undefined && req.gpu_count !== req.gpu_ids.length) {
+        throw agentErrors.validation(
+          `gpu_count ${req.gpu_count} does not match gpu_ids (${req.gpu_ids.length} ids)`,
+        );
+      }
+      const missing = req.gpu_ids.filter((id) => !have.has(id));
+      if (missing.length > 0) {
+        throw agentErrors.gpuUnavailable(
+          `this node has no GPU ${missing.join(', ')} (it has ${describeIndices([...have])}; ${this.#opts.gpus.condition})`,
+        );
+      }
+      return [...req.gpu_ids].sort((a, b) => a - b);
+    }
+    const count = req.gpu_count ?? 0;
+    if (count === 0) return [];
+    // Without explicit ids (original protocol), take the lowest free indices; checked again below.
+    const used = await this.usedGpus();
+    const free = [...have].filter((i) => !used.has(i)).sort((a, b) => a - b);
+    if (free.length < count) {
+      throw agentErrors.gpuUnavailable(
+        `${count} GPU(s) asked for, ${free.length} free on this node`,
+      );
+    }
+    return free.slice(0, count);
+  }
+
+  async #checkGpusFree(gpuIds: number[]): Promise<void> {
+    if (gpuIds.length === 0) return;
+    const used = await this.usedGpus();
+    const taken = gpuIds.filter((id) => used.has(id));
+    if (taken.length > 0) {
+      const holders = taken.map((id) => `${id} (claim ${used.get(id)})`).join(', ');
+      throw agentErrors.gpuUnavailable(
+        `GPU ${holders} already used by a live container on this node`,
+      );
+    }
+  }
+
+  /** usedGpus is used to read, from labels, which claim holds each GPU index (live containers). */
+  async usedGpus(): Promise<Map<number, string>> {
+    const used = new Map<number, string>();
+    for (const c of await this.#mine()) {
+      const claim = c.labels[Labels.ClaimId] ?? c.id;
+      if (!LIVE_STATES.has(c.state.status)) continue;
+      for (const id of parseGpuLabel(c.labels[Labels.GpuIds])) used.set(id, claim);
+    }
+    return used;
+  }
+
+  async #ensureImage(claimId: string, image: string): Promise<void> {
+    const runtime = this.#opts.runtime;
+    if (await this.#guard(() => runtime.hasImage(image))) return;
+    this.#pulling.set(claimId, { image, since: Math.floor(Date.now() / 1000) });
+    try {
+      await runtime.pullImage(image);
+    } catch (err) {
+      if (isRuntimeError(err) && err.kind === 'unavailable')
+        throw agentErrors.dockerUnavailable(err.message);
+      throw agentErrors.imageNotFound(image, err instanceof Error ? err.message : String(err));
+    } finally {
+      this.#pulling.delete(claimId);
+    }
+  }
+
+  async #createContainer(
+    req: AgentCreateContainerRequest,
+    gpuIds: number[],
+  ): Promise<CreateResult> {
+    const ids = gpuIds.join(',');
+    const env = (req.env_vars ?? []).filter(
+      (kv) => !RESERVED_ENV.has(kv.slice(0, kv.indexOf('='))),
+    );
+    // Always set: CUDA images carry NVIDIA_VISIBLE_DEVICES=all, which the NVIDIA runtime would honour.
+    env.push(`NVIDIA_VISIBLE_DEVICES=${ids === '' ? 'void' : ids}`, `UTOPIA_GPU_IDS=${ids}`);
+    const labels = {
+      ...this.#opts.extraLabels,
+      [Labels.Managed]: 'true',
+      [Labels.ClaimId]: req.claim_id,
+      [Labels.GpuIds]: ids,
+      [Labels.GpuCount]: String(gpuIds.length),
+      [Labels.NodeId]: this.#opts.nodeId(),
+    };
+    const spec = {
+      name: `utopia-claim-${req.claim_id}`,
+      image: req.image,
+      labels,
+      env,
+      command: req.command,
+      workingDir: req.working_dir,
+      networkMode: this.#opts.networkMode,
+      ports: (req.port_mappings ?? []).map((p) => ({
+        hostPort: p.host_port,
+        containerPort: p.container_port,
+        protocol: p.protocol ?? ('tcp' as const),
+      })),
+      gpuDeviceIds: this.#opts.gpus.requestsDevices ? gpuIds.map(String) : [],
+    };
+    try {
+      const containerId = await this.#createNamed(spec);
+      this.#opts.logger.info({ claimId: req.claim_id, containerId, gpuIds }, 'container created');
+      return { containerId, created: true };
+    } catch (err) {
+      // Another agent process of this node won the name: that container is this claim's.
+      const existing =
+        isRuntimeError(err) && err.kind === 'conflict'
+          ? await this.#findByClaim(req.claim_id)
+          : undefined;
+      if (existing) return { containerId: existing.id, created: false };
+      throw toAgentError(err, 'create');
+    }
+  }
+
+  /**
+   * #createNamed is used to create under the canonical name utopia-claim-<claimId>. Only when that
+   * name is held by ANOTHER node's container (simulated nodes sharing one Docker Engine, after the
+   * server moved the claim) does it fall back to a name with this node's id in it.
+   */
+  async #createNamed(spec: ContainerCreateSpec): Promise<string> {
+    try {
+      return await this.#opts.runtime.create(spec);
+    } catch (err) {
+      if (!isRuntimeError(err) || err.kind !== 'conflict') throw err;
+      const claimId = spec.labels[Labels.ClaimId] ?? '';
+      if (await this.#findByClaim(claimId)) throw err;
+      const node = this.#opts.nodeId().replace(/[^A-Za-z0-9_.-]/g, '-');
+      return this.#opts.runtime.create({ ...spec, name: `${spec.name}-${node}` });
+    }
+  }
+
+  async #start(id: string): Promise<void> {
+    try {
+      await this.#opts.runtime.start(id);
+    } catch (err) {
+      // A container that cannot start (bad command, missing GPU driver) must not hold its GPUs.
+      await this.#opts.runtime.remove(id).catch(() => undefined);
+      throw toAgentError(err, 'start');
+    }
+  }
+
+  async #guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toAgentError(err, 'call');
+    }
+  }
+}
+
+function toAgentError(err: unknown, what: string): AgentError {
+  if (err instanceof AgentError) return err;
+  if (isRuntimeError(err)) {
+    if (err.kind === 'unavailable') return agentErrors.dockerUnavailable(err.message);
+    if (err.kind === 'not-found' || err.kind === 'rejected' || err.kind === 'conflict') {
+      const doing = what === 'call' ? 'the request' : `to ${what} the container`;
+      return agentErrors.createFailed(`Docker refused ${doing}: ${err.message}`);
+    }
+  }
+  return agentErrors.internal(err instanceof Error ? err.message : String(err));
+}
