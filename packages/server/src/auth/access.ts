@@ -1,7 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Errors } from '../errors.js';
 import type { Authenticator } from './authenticate.js';
-import type { Access, Principal, UserPrincipal } from './principal.js';
+import {
+  NODE_CREDENTIAL_PREFIX,
+  type Access,
+  type Principal,
+  type UserPrincipal,
+} from './principal.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -44,9 +49,25 @@ export function registerAccessControl(
     const access = request.routeOptions.config.access;
     if (access === undefined || access === 'public') return;
     request.principal = await authenticate(request.headers.authorization);
+    // An agent whose node was deleted (or whose server lost its database) must learn exactly
+    // that, so it stops instead of retrying forever.
+    if (
+      access === 'node' &&
+      request.principal === null &&
+      isNodeCredential(request.headers.authorization)
+    ) {
+      throw Errors.nodeCredentialInvalid();
+    }
     enforce(access, request.principal);
   });
   return routes;
+}
+
+function isNodeCredential(authorization: string | undefined): boolean {
+  return (
+    /^Bearer\s+/i.test(authorization ?? '') &&
+    (authorization ?? '').replace(/^Bearer\s+/i, '').startsWith(NODE_CREDENTIAL_PREFIX)
+  );
 }
 
 function enforce(access: Access, principal: Principal | null): void {

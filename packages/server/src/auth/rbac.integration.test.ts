@@ -4,25 +4,33 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, testDatabases, type TestServer } from '../testing/harness.js';
 
-type Caller = 'anonymous' | 'user' | 'admin';
+type Caller = 'anonymous' | 'user' | 'admin' | 'node';
+const CALLERS: readonly Caller[] = ['anonymous', 'user', 'admin', 'node'];
 
 interface RouteCase {
   method: string;
   url: string;
   /** Expected status per caller; 401/403 are denials, anything else means allowed. */
   expect: Record<Caller, number>;
-  path?: (ids: Ids) => string;
-  body?: (caller: Caller) => unknown;
+  path?: (ids: Ids, caller: Caller) => string;
+  body?: (caller: Caller, ids: Ids) => unknown;
+  /** The error code of a 401 when it is not UNAUTHENTICATED. */
+  code401?: string;
 }
 
 interface Ids {
   userId: string;
+  nodeId: string;
+  doomedNodeId: string;
+  joinTokenId: string;
   tokenIds: Record<Caller, string>;
+  claimIds: Record<Caller, string>;
 }
 
-const ANY_USER = { anonymous: 401, user: 200, admin: 200 };
-const ADMIN_ONLY = { anonymous: 401, user: 403, admin: 200 };
-const PUBLIC = { anonymous: 200, user: 200, admin: 200 };
+const ANY_USER = { anonymous: 401, user: 200, admin: 200, node: 403 };
+const ADMIN_ONLY = { anonymous: 401, user: 403, admin: 200, node: 403 };
+const PUBLIC = { anonymous: 200, user: 200, admin: 200, node: 200 };
+const CLAIM = { image: 'busybox:latest', resources: { gpuCount: 1 }, nodeSelector: { never: 'x' } };
 
 const TABLE: RouteCase[] = [
   { method: 'GET', url: '/healthz', expect: PUBLIC },
@@ -43,35 +51,35 @@ const TABLE: RouteCase[] = [
     method: 'POST',
     url: '/api/auth/login',
     body: () => ({ username: 'nobody', password: 'wrong-password' }),
-    expect: { anonymous: 401, user: 401, admin: 401 }, // public route; wrong credentials are a 401 for all
+    expect: { anonymous: 401, user: 401, admin: 401, node: 401 }, // public; wrong credentials are a 401 for all
   },
   { method: 'GET', url: '/api/auth/me', expect: ANY_USER },
   {
     method: 'PUT',
     url: '/api/auth/password',
     body: () => ({ currentPassword: 'not-the-password', newPassword: 'new-password-1' }),
-    expect: { anonymous: 401, user: 400, admin: 400 }, // allowed, then refused for the wrong current password
+    expect: { anonymous: 401, user: 400, admin: 400, node: 403 }, // allowed, then refused: wrong current password
   },
   { method: 'GET', url: '/api/auth/tokens', expect: ANY_USER },
   {
     method: 'POST',
     url: '/api/auth/tokens',
     body: () => ({ name: 'ci' }),
-    expect: { anonymous: 401, user: 201, admin: 201 },
+    expect: { ...ANY_USER, user: 201, admin: 201 },
   },
   {
     method: 'DELETE',
     url: '/api/auth/tokens/:id',
     path: (ids) => `/api/auth/tokens/${ids.tokenIds.user}`,
     // Only the owner may revoke: the admin gets 404, as if the token did not exist.
-    expect: { anonymous: 401, user: 204, admin: 404 },
+    expect: { anonymous: 401, user: 204, admin: 404, node: 403 },
   },
   { method: 'GET', url: '/api/users', expect: ADMIN_ONLY },
   {
     method: 'POST',
     url: '/api/users',
     body: (caller) => ({ username: `made-by-${caller}`, password: 'password-123' }),
-    expect: { anonymous: 401, user: 403, admin: 201 },
+    expect: { ...ADMIN_ONLY, admin: 201 },
   },
   {
     method: 'GET',
@@ -86,7 +94,108 @@ const TABLE: RouteCase[] = [
     body: () => ({ gpuQuota: 8 }),
     expect: ADMIN_ONLY,
   },
+  { method: 'GET', url: '/api/join-tokens', expect: ADMIN_ONLY },
+  {
+    method: 'POST',
+    url: '/api/join-tokens',
+    body: () => ({ description: 'x' }),
+    expect: { ...ADMIN_ONLY, admin: 201 },
+  },
+  {
+    method: 'DELETE',
+    url: '/api/join-tokens/:id',
+    path: (ids) => `/api/join-tokens/${ids.joinTokenId}`,
+    expect: { ...ADMIN_ONLY, admin: 204 },
+  },
+  {
+    method: 'POST',
+    url: '/api/nodes/register',
+    body: () => ({
+      joinToken: 'utj_nope.nope',
+      hostname: 'h',
+      machineId: '',
+      agentVersion: '1',
+      address: '',
+      gpus: [],
+    }),
+    expect: { anonymous: 401, user: 401, admin: 401, node: 401 }, // public; the join token decides
+    code401: 'JOIN_TOKEN_INVALID',
+  },
+  {
+    method: 'PUT',
+    url: '/api/nodes/self',
+    body: () => ({
+      hostname: 'rbac-node',
+      agentVersion: '1',
+      address: 'http://127.0.0.1:9',
+      gpus: [{ index: 0, uuid: 'GPU-rbac-node', model: 'Test GPU', memoryTotalMiB: 1024 }],
+    }),
+    expect: { anonymous: 401, user: 403, admin: 403, node: 200 },
+  },
+  { method: 'GET', url: '/api/nodes', expect: ANY_USER },
+  {
+    method: 'GET',
+    url: '/api/nodes/:id',
+    path: (ids) => `/api/nodes/${ids.nodeId}`,
+    expect: ANY_USER,
+  },
+  {
+    method: 'PATCH',
+    url: '/api/nodes/:id',
+    path: (ids) => `/api/nodes/${ids.nodeId}`,
+    body: () => ({ labels: { rack: 'r1' } }),
+    expect: ADMIN_ONLY,
+  },
+  {
+    method: 'DELETE',
+    url: '/api/nodes/:id',
+    path: (ids) => `/api/nodes/${ids.doomedNodeId}`,
+    expect: { ...ADMIN_ONLY, admin: 204 },
+  },
+  {
+    method: 'POST',
+    url: '/api/gpu-claims',
+    body: () => ({ spec: CLAIM }),
+    expect: { ...ANY_USER, user: 201, admin: 201 },
+  },
+  { method: 'GET', url: '/api/gpu-claims', expect: ANY_USER },
+  {
+    method: 'GET',
+    url: '/api/gpu-claims/:id',
+    path: (ids) => `/api/gpu-claims/${ids.claimIds.user}`,
+    expect: ANY_USER,
+  },
+  {
+    method: 'DELETE',
+    url: '/api/gpu-claims/:id',
+    // Each caller deletes a claim of the plain user: allowed for its owner and for admins.
+    path: (ids, caller) => `/api/gpu-claims/${ids.claimIds[caller]}`,
+    expect: { anonymous: 401, user: 202, admin: 202, node: 403 },
+  },
+  { method: 'GET', url: '/metrics', expect: ADMIN_ONLY },
 ];
+
+async function registerNode(
+  t: TestServer,
+  admin: string,
+  hostname: string,
+): Promise<{ nodeId: string; credential: string }> {
+  const jt = await t.api('POST', '/api/join-tokens', {
+    token: admin,
+    body: { description: hostname },
+  });
+  const res = await t.api('POST', '/api/nodes/register', {
+    body: {
+      joinToken: jt.json.token,
+      hostname,
+      machineId: '',
+      agentVersion: '1',
+      address: 'http://127.0.0.1:9',
+      gpus: [{ index: 0, uuid: `GPU-${hostname}`, model: 'Test GPU', memoryTotalMiB: 1024 }],
+    },
+  });
+  return { nodeId: String(res.json.nodeId), credential: String(res.json.credential) };
+}
 
 for (const dbKind of testDatabases()) {
   describe(`access rules of every route (${dbKind})`, () => {
@@ -99,7 +208,15 @@ for (const dbKind of testDatabases()) {
       const user = await t.createUser('rbac-user');
       tokens.user = user.token;
       tokens.admin = await t.adminToken();
-      const tokenIds: Record<Caller, string> = { anonymous: 'none', user: '', admin: '' };
+      const node = await registerNode(t, tokens.admin, 'rbac-node');
+      tokens.node = node.credential;
+      const doomed = await registerNode(t, tokens.admin, 'doomed-node');
+      const tokenIds: Record<Caller, string> = {
+        anonymous: 'none',
+        user: '',
+        admin: '',
+        node: 'none',
+      };
       for (const caller of ['user', 'admin'] as const) {
         const res = await t.api('POST', '/api/auth/tokens', {
           token: tokens[caller],
@@ -107,7 +224,24 @@ for (const dbKind of testDatabases()) {
         });
         tokenIds[caller] = String((res.json.apiToken as { id: string }).id);
       }
-      ids = { userId: user.id, tokenIds };
+      const claimIds = { anonymous: '', user: '', admin: '', node: '' };
+      for (const caller of CALLERS) {
+        const res = await t.api('POST', '/api/gpu-claims', {
+          token: user.token,
+          body: { spec: CLAIM },
+        });
+        claimIds[caller] = String(res.json.id);
+      }
+      const jt = await t.api('POST', '/api/join-tokens', { token: tokens.admin, body: {} });
+      const joinTokenId = String((jt.json.joinToken as { id: string }).id);
+      ids = {
+        userId: user.id,
+        nodeId: node.nodeId,
+        doomedNodeId: doomed.nodeId,
+        joinTokenId,
+        tokenIds,
+        claimIds,
+      };
     });
     after(() => t.close());
 
@@ -118,16 +252,16 @@ for (const dbKind of testDatabases()) {
     });
 
     for (const c of TABLE) {
-      for (const caller of ['anonymous', 'user', 'admin'] as const) {
+      for (const caller of CALLERS) {
         test(`${c.method} ${c.url} as ${caller} → ${c.expect[caller]}`, async () => {
-          const path = c.path ? c.path(ids) : c.url;
+          const path = c.path ? c.path(ids, caller) : c.url;
           const opts: { token?: string; body?: unknown } = {};
-          const token = tokens[caller as 'user' | 'admin'];
-          if (caller !== 'anonymous' && token) opts.token = token;
-          if (c.body) opts.body = c.body(caller);
+          const token = caller === 'anonymous' ? undefined : tokens[caller];
+          if (token) opts.token = token;
+          if (c.body) opts.body = c.body(caller, ids);
           const res = await t.api(c.method, path, opts);
           assert.equal(res.status, c.expect[caller], JSON.stringify(res.body).slice(0, 300));
-          if (res.status === 401) assert.equal(res.json.code, 'UNAUTHENTICATED');
+          if (res.status === 401) assert.equal(res.json.code, c.code401 ?? 'UNAUTHENTICATED');
           if (res.status === 403) assert.equal(res.json.code, 'FORBIDDEN');
         });
       }

@@ -67,13 +67,13 @@ export const ClaimSpec = Type.Object(
       Type.Record(
         Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 128 }),
         Type.String({ maxLength: 8192 }),
-        {
-          maxProperties: 128,
-        },
+        { maxProperties: 128, additionalProperties: false },
       ),
     ),
     ports: Type.Optional(Type.Array(ClaimPort, { maxItems: 16 })),
-    nodeSelector: Type.Optional(Type.Record(LabelKey, LabelValue, { maxProperties: 32 })),
+    nodeSelector: Type.Optional(
+      Type.Record(LabelKey, LabelValue, { maxProperties: 32, additionalProperties: false }),
+    ),
     restartPolicy: Type.Optional(RestartPolicy),
   },
   { additionalProperties: false },

@@ -19,7 +19,10 @@ export const LabelValue = Type.String({
   maxLength: 63,
   pattern: '^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$',
 });
-export const Labels = Type.Record(LabelKey, LabelValue, { maxProperties: 64 });
+export const Labels = Type.Record(LabelKey, LabelValue, {
+  maxProperties: 64,
+  additionalProperties: false,
+});
 
 /** NodeGpu is used to show one GPU of a node, and which claim holds it. */
 export const NodeGpu = Type.Object(

@@ -1,0 +1,132 @@
+// What a user would expect to be refused when claiming GPUs: each a 400 that names the field,
+// and nothing written.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestServer, testDatabases, type TestServer } from '../testing/harness.js';
+
+const OK_SPEC = { image: 'pytorch/pytorch:2.4.0-cuda12.1', resources: { gpuCount: 1 } };
+
+const CASES: [string, unknown, string][] = [
+  ['gpuCount 0', { spec: { ...OK_SPEC, resources: { gpuCount: 0 } } }, 'spec.resources.gpuCount'],
+  [
+    'gpuCount larger than any node',
+    { spec: { ...OK_SPEC, resources: { gpuCount: 5 } } },
+    'spec.resources.gpuCount',
+  ],
+  [
+    'gpuCount not an integer',
+    { spec: { ...OK_SPEC, resources: { gpuCount: 1.5 } } },
+    'spec.resources.gpuCount',
+  ],
+  [
+    'gpuCount as a string',
+    { spec: { ...OK_SPEC, resources: { gpuCount: '2' } } },
+    'spec.resources.gpuCount',
+  ],
+  ['image with spaces', { spec: { ...OK_SPEC, image: 'my image' } }, 'spec.image'],
+  ['image with upper case path', { spec: { ...OK_SPEC, image: 'PyTorch/PyTorch' } }, 'spec.image'],
+  ['empty image', { spec: { ...OK_SPEC, image: '' } }, 'spec.image'],
+  ['env name with a dash', { spec: { ...OK_SPEC, env: { 'BAD-NAME': '1' } } }, 'spec.env'],
+  [
+    'reserved env NVIDIA_VISIBLE_DEVICES',
+    { spec: { ...OK_SPEC, env: { NVIDIA_VISIBLE_DEVICES: 'all' } } },
+    'spec.env.NVIDIA_VISIBLE_DEVICES',
+  ],
+  ['port 0', { spec: { ...OK_SPEC, ports: [{ containerPort: 0 }] } }, 'spec.ports.0.containerPort'],
+  [
+    'port 70000',
+    { spec: { ...OK_SPEC, ports: [{ containerPort: 70000 }] } },
+    'spec.ports.0.containerPort',
+  ],
+  [
+    'protocol sctp',
+    { spec: { ...OK_SPEC, ports: [{ containerPort: 80, protocol: 'sctp' }] } },
+    'spec.ports.0.protocol',
+  ],
+  ['host mounts', { spec: { ...OK_SPEC, volumes: { '/': '/host' } } }, 'spec.volumes'],
+  ['privileged mode', { spec: { ...OK_SPEC, privileged: true } }, 'spec.privileged'],
+  ['host mounts in a bare spec', { ...OK_SPEC, volumes: { '/': '/host' } }, 'spec.volumes'],
+  [
+    'unknown restart policy',
+    { spec: { ...OK_SPEC, restartPolicy: 'Sometimes' } },
+    'spec.restartPolicy',
+  ],
+  ['bad name', { name: 'Not OK!', spec: OK_SPEC }, 'name'],
+  ['unknown top-level field', { spec: OK_SPEC, priority: 1 }, 'priority'],
+  ['no spec', { name: 'x' }, 'spec'],
+];
+
+for (const dbKind of testDatabases()) {
+  describe(`claim validation (${dbKind})`, () => {
+    let t: TestServer;
+    let user: string;
+    before(async () => {
+      t = await startTestServer(dbKind);
+      const admin = await t.adminToken();
+      const jt = await t.api('POST', '/api/join-tokens', { token: admin, body: {} });
+      const gpus = [0, 1, 2, 3].map((index) => ({
+        index,
+        uuid: `GPU-${index}`,
+        model: 'Test',
+        memoryTotalMiB: 1024,
+      }));
+      await t.api('POST', '/api/nodes/register', {
+        body: {
+          joinToken: jt.json.token,
+          hostname: 'n',
+          machineId: '',
+          agentVersion: '1',
+          address: 'http://127.0.0.1:9',
+          gpus,
+        },
+      });
+      user = (await t.createUser('val')).token;
+    });
+    after(() => t.close());
+
+    for (const [what, body, field] of CASES) {
+      test(`${what} → 400 naming ${field}`, async () => {
+        const res = await t.api('POST', '/api/gpu-claims', { token: user, body });
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.equal(res.json.code, 'VALIDATION_FAILED');
+        const fields =
+          (res.json.details as { field: string }[] | undefined)?.map((d) => d.field) ?? [];
+        assert.ok(
+          fields.some((f) => f === field || f.startsWith(`${field}.`)),
+          `${JSON.stringify(fields)} names ${field}`,
+        );
+      });
+    }
+
+    test('nothing was written by the refused requests', async () => {
+      const res = await t.api('GET', '/api/gpu-claims', { token: user });
+      assert.deepEqual(res.json.items, []);
+    });
+
+    test('a full valid spec is accepted', async () => {
+      const res = await t.api('POST', '/api/gpu-claims', {
+        token: user,
+        body: {
+          name: 'train-1',
+          spec: {
+            ...OK_SPEC,
+            image: 'registry.example.com:5000/team/train@sha256:' + 'a'.repeat(64),
+            resources: { gpuCount: 4, gpuModel: 'Test', minGpuMemoryMiB: 1000 },
+            command: ['python', 'train.py'],
+            env: { EPOCHS: '10' },
+            ports: [{ containerPort: 8888 }],
+            nodeSelector: { zone: 'a' },
+            restartPolicy: 'OnFailure',
+          },
+        },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(res.json.name, 'train-1');
+      const dup = await t.api('POST', '/api/gpu-claims', {
+        token: user,
+        body: { name: 'train-1', spec: OK_SPEC },
+      });
+      assert.equal(dup.status, 409);
+    });
+  });
+}
