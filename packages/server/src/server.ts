@@ -13,6 +13,7 @@ import { createAgentClient } from './agent-client/agent-client.js';
 import { createController, type Controller } from './controller/controller.js';
 import { createControllerSignals } from './controller/signals.js';
 import { createServerMetrics } from './metrics/metrics.js';
+import { startLocalNode } from './local-node.js';
 
 /** RunningServer is used to reach a started server: its URL, its parts, and how to stop it. */
 export interface RunningServer {
@@ -76,6 +77,10 @@ export async function startServer(
   const built = await buildApp(ctx, logger);
   const address = await built.app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  const localNode =
+    config.localAgentGpus > 0
+      ? await startLocalNode(ctx, url, config.localAgentGpus, logger || pino({ enabled: false }))
+      : undefined;
   const controller = createController(ctx, (msg, extra) =>
     logger ? logger.info(extra ?? {}, msg) : undefined,
   );
@@ -87,6 +92,7 @@ export async function startServer(
     controller,
     async close() {
       await controller.stop();
+      await localNode?.close();
       await built.app.close();
       await ctx.db.close();
     },
