@@ -34,7 +34,8 @@ export async function startLocalNode(
     },
     dataDir,
   );
-  const agentLogger = logger.child({ component: 'local-node' });
+  // The local node answers the server's polls every few seconds: keep its request log quiet.
+  const agentLogger = logger.child({ component: 'local-node' }, { level: 'warn' });
   try {
     return await startAgent(config, { logger: agentLogger, hostname: 'local-node' });
   } catch (e) {
