@@ -6,21 +6,17 @@ import type { GpuClaim } from '@utopia/shared';
 import {
   runContainers,
   startCluster,
-  TEST_IMAGE,
   waitFor,
   type TestCluster,
 } from '../testing/cluster.js';
 import {
+  sleeperClaim,
   createClaimAs,
   waitForClaim,
   waitForGone,
   waitForPhase,
 } from '../testing/claims-client.js';
 import { testDatabases, type TestServer } from '../testing/harness.js';
-
-const sleeper = (gpuCount: number, extra: object = {}) => ({
-  spec: { image: TEST_IMAGE, resources: { gpuCount }, command: ['sleep', '3600'], ...extra },
-});
 
 async function nodeStatus(t: TestServer, hostname: string): Promise<string | undefined> {
   const res = await t.api('GET', '/api/nodes', { token: await t.adminToken() });
@@ -57,7 +53,7 @@ for (const dbKind of testDatabases()) {
     test('agent down → the create backs off, then Running when the agent returns', async () => {
       const node = c.nodes[0]!;
       await node.stop();
-      const claim = await createClaimAs(c.t, user, sleeper(1));
+      const claim = await createClaimAs(c.t, user, sleeperClaim(1));
       await waitForClaim(
         c.t,
         user,
@@ -74,7 +70,7 @@ for (const dbKind of testDatabases()) {
     test('delete while Scheduled (agent down): Terminating until the agent answers, then gone', async () => {
       const node = c.nodes[0]!;
       await node.stop();
-      const claim = await createClaimAs(c.t, user, sleeper(1));
+      const claim = await createClaimAs(c.t, user, sleeperClaim(1));
       await waitForClaim(c.t, user, claim.id, 'Scheduled', (x) => x.status.phase === 'Scheduled');
       assert.equal(
         (await c.t.api('DELETE', `/api/gpu-claims/${claim.id}`, { token: user })).status,
@@ -99,7 +95,7 @@ for (const dbKind of testDatabases()) {
     after(() => c.close());
 
     test('node Offline past the grace period → its claim runs elsewhere; back Online → old container removed', async () => {
-      const claim = await createClaimAs(c.t, user, sleeper(2));
+      const claim = await createClaimAs(c.t, user, sleeperClaim(2));
       const first = await waitForPhase(c.t, user, claim.id, 'Running');
       const lost = c.nodes.find((n) => n.name === first.status.nodeName)!;
       await lost.stop();
@@ -129,7 +125,7 @@ for (const dbKind of testDatabases()) {
     });
 
     test('delete while the node is unreachable: the claim goes once the node is Offline; the container later', async () => {
-      const claim = await createClaimAs(c.t, user, sleeper(2));
+      const claim = await createClaimAs(c.t, user, sleeperClaim(2));
       const running = await waitForPhase(c.t, user, claim.id, 'Running');
       const node = c.nodes.find((n) => n.name === running.status.nodeName)!;
       await node.stop();
@@ -162,7 +158,7 @@ for (const dbKind of testDatabases()) {
       const user = (await c.t.createUser('gina')).token;
       const claims: GpuClaim[] = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
-          createClaimAs(c.t, user, sleeper(i % 3 === 0 ? 2 : 1)),
+          createClaimAs(c.t, user, sleeperClaim(i % 3 === 0 ? 2 : 1)),
         ),
       );
       await c.t.restart();

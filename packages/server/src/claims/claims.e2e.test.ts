@@ -11,6 +11,7 @@ import {
   type TestCluster,
 } from '../testing/cluster.js';
 import {
+  sleeperClaim,
   createClaimAs,
   getClaimAs,
   waitForClaim,
@@ -18,10 +19,6 @@ import {
   waitForPhase,
 } from '../testing/claims-client.js';
 import { testDatabases } from '../testing/harness.js';
-
-const sleeper = (gpuCount: number, extra: object = {}) => ({
-  spec: { image: TEST_IMAGE, resources: { gpuCount }, command: ['sleep', '3600'], ...extra },
-});
 
 for (const dbKind of testDatabases()) {
   describe(`claims end to end (${dbKind})`, () => {
@@ -41,7 +38,7 @@ for (const dbKind of testDatabases()) {
     after(() => c.close());
 
     test('create → Running with exactly the reserved GPUs in the container', async () => {
-      const claim = await createClaimAs(c.t, user, sleeper(2, { env: { MODE: 'train' } }));
+      const claim = await createClaimAs(c.t, user, sleeperClaim(2, { env: { MODE: 'train' } }));
       assert.equal(claim.status.phase, 'Pending');
       const running = await waitForPhase(c.t, user, claim.id, 'Running');
       assert.equal(running.status.gpuIds.length, 2);
@@ -66,7 +63,7 @@ for (const dbKind of testDatabases()) {
     });
 
     test('a killed container is restarted on the same GPUs', async () => {
-      const claim = await createClaimAs(c.t, user, sleeper(1));
+      const claim = await createClaimAs(c.t, user, sleeperClaim(1));
       const first = await waitForPhase(c.t, user, claim.id, 'Running');
       await killContainer(first.status.containerId ?? '');
       const again = await waitForClaim(
@@ -109,7 +106,7 @@ for (const dbKind of testDatabases()) {
       const claim = await createClaimAs(
         c.t,
         user,
-        sleeper(1, { image: 'utopia-test/does-not-exist:1' }),
+        sleeperClaim(1, { image: 'utopia-test/does-not-exist:1' }),
       );
       const failed = await waitForPhase(c.t, user, claim.id, 'Failed');
       assert.equal(failed.status.reason, 'IMAGE_NOT_FOUND');
@@ -117,7 +114,7 @@ for (const dbKind of testDatabases()) {
     });
 
     test('delete while Running: container gone, GPUs free, claim gone', async () => {
-      const claim = await createClaimAs(c.t, user, sleeper(1));
+      const claim = await createClaimAs(c.t, user, sleeperClaim(1));
       const running = await waitForPhase(c.t, user, claim.id, 'Running');
       const del = await c.t.api('DELETE', `/api/gpu-claims/${claim.id}`, { token: user });
       assert.equal(del.status, 202);
@@ -129,7 +126,11 @@ for (const dbKind of testDatabases()) {
     });
 
     test('a claim that cannot fit stays Pending and says why', async () => {
-      const claim = await createClaimAs(c.t, user, sleeper(4, { nodeSelector: { zone: 'mars' } }));
+      const claim = await createClaimAs(
+        c.t,
+        user,
+        sleeperClaim(4, { nodeSelector: { zone: 'mars' } }),
+      );
       const pending = await waitForClaim(
         c.t,
         user,
@@ -145,7 +146,7 @@ for (const dbKind of testDatabases()) {
 
     test('users see only their own claims; admins see all', async () => {
       const bob = (await c.t.createUser('bob')).token;
-      const mine = await createClaimAs(c.t, bob, sleeper(1));
+      const mine = await createClaimAs(c.t, bob, sleeperClaim(1));
       assert.equal(
         (await c.t.api('GET', `/api/gpu-claims/${mine.id}`, { token: user })).status,
         404,
@@ -176,7 +177,7 @@ for (const dbKind of testDatabases()) {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++)
         ids.push(
-          (await createClaimAs(c.t, carol, sleeper(1, { nodeSelector: { never: 'x' } }))).id,
+          (await createClaimAs(c.t, carol, sleeperClaim(1, { nodeSelector: { never: 'x' } }))).id,
         );
       const seen: string[] = [];
       let cursor: string | null = null;
@@ -198,7 +199,7 @@ for (const dbKind of testDatabases()) {
         Array.from({ length: 6 }, () =>
           c.t.api('POST', '/api/gpu-claims', {
             token: dave.token,
-            body: sleeper(1, { nodeSelector: { never: 'x' } }),
+            body: sleeperClaim(1, { nodeSelector: { never: 'x' } }),
           }),
         ),
       );

@@ -7,6 +7,11 @@ import { SERVER_SETTINGS } from './settings.js';
 const page = readFileSync(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');
 
 test('docs/configuration.md names every server and agent setting', () => {
-  for (const s of SERVER_SETTINGS) assert.ok(page.includes(s.env), `${s.env} missing from docs/configuration.md`);
-  for (const s of AGENT_SETTINGS) assert.ok(page.includes(s.flag.split(' ')[0] ?? s.flag), `${s.flag} missing from docs/configuration.md`);
+  for (const s of SERVER_SETTINGS)
+    assert.ok(page.includes(s.env), `${s.env} missing from docs/configuration.md`);
+  for (const s of AGENT_SETTINGS)
+    assert.ok(
+      page.includes(s.flag.split(' ')[0] ?? s.flag),
+      `${s.flag} missing from docs/configuration.md`,
+    );
 });

@@ -1,6 +1,6 @@
 // Small helpers for tests that drive claims through the public API.
 import type { GpuClaim } from '@utopia/shared';
-import { waitFor } from './cluster.js';
+import { TEST_IMAGE, waitFor } from './cluster.js';
 import type { TestServer } from './harness.js';
 
 /** createClaimAs is used to POST a claim and return it (throws on a non-201). */
@@ -80,4 +80,14 @@ export function waitForGone(
     async () => ((await getClaimAs(t, token, id)) === undefined ? true : undefined),
     timeoutMs,
   );
+}
+
+/** sleeperClaim is used for a claim whose container just sleeps, with spec fields to add. */
+export function sleeperClaim(
+  gpuCount: number,
+  extra: object = {},
+): { spec: Record<string, unknown> } {
+  return {
+    spec: { image: TEST_IMAGE, resources: { gpuCount }, command: ['sleep', '3600'], ...extra },
+  };
 }

@@ -1,0 +1,121 @@
+// Runs the server's frps: writes frps.toml (0600), validates it with `frps verify`, starts frps,
+// restarts it with backoff, and tells listeners after every start so discovery re-reads ports
+// (frps keeps everything in memory: a restart may move `remotePort = 0` tunnels).
+import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { writeFrpsConfig, type FrpsConfigOptions } from './frps-config.js';
+import {
+  ProcessSupervisor,
+  type BackoffOptions,
+  type ProcessExitInfo,
+  type SupervisorState,
+} from './process-supervisor.js';
+
+const execFileAsync = promisify(execFile);
+
+/** FrpsLogFn is used to receive frps's output lines and the supervisor's own notes. */
+export type FrpsLogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** FrpsStartListener is used to react to each frps (re)start, once its admin API answers. */
+export type FrpsStartListener = (info: { readonly pid: number; readonly starts: number }) => void;
+
+/** FrpsSupervisorOptions is used to configure createFrpsSupervisor. */
+export interface FrpsSupervisorOptions {
+  readonly binaryPath: string;
+  /** frps.toml is written here (mode 0600); the folder is created 0700 if missing. */
+  readonly configDir: string;
+  readonly config: FrpsConfigOptions;
+  readonly log?: FrpsLogFn;
+  readonly backoff?: Partial<BackoffOptions>;
+  readonly stopTimeoutMs?: number;
+}
+
+/** FrpsSupervisor is used by the server to own the frps process. */
+export interface FrpsSupervisor {
+  readonly state: SupervisorState;
+  readonly pid: number | undefined;
+  readonly configPath: string;
+  /** Base URL of the frps admin API (127.0.0.1). */
+  readonly adminUrl: string;
+  start(): void;
+  stop(): Promise<void>;
+  /** Registers a listener for every start; returns a function that removes it. */
+  onStart(listener: FrpsStartListener): () => void;
+}
+
+/** createFrpsSupervisor is used to build (not start) the frps supervisor. */
+export function createFrpsSupervisor(opts: FrpsSupervisorOptions): FrpsSupervisor {
+  const configPath = join(opts.configDir, 'frps.toml');
+  const adminUrl = `http://127.0.0.1:${opts.config.webServer.port}`;
+  const log: FrpsLogFn = opts.log ?? (() => undefined);
+  const listeners = new Set<FrpsStartListener>();
+
+  const prepare = async (): Promise<void> => {
+    await mkdir(opts.configDir, { recursive: true, mode: 0o700 });
+    await writeFrpsConfig(configPath, opts.config);
+    // frps's strict parser rejects unknown keys; verify first so a bad config is one clear error
+    // in the log instead of a crash loop with frps's own start-up noise.
+    try {
+      await execFileAsync(opts.binaryPath, ['verify', '-c', configPath], { timeout: 10_000 });
+    } catch (error) {
+      const detail = error instanceof Error && 'stdout' in error ? String(error.stdout) : '';
+      throw new Error(`frps verify failed: ${detail.trim() || String(error)}`);
+    }
+  };
+
+  const supervisor = new ProcessSupervisor({
+    command: opts.binaryPath,
+    args: ['-c', configPath],
+    prepare,
+    isReady: () => isHealthy(adminUrl),
+    onOutput: (line) => log(levelOf(line), `frps: ${line}`),
+    onStart: (info) => {
+      log('info', `frps ready (pid ${info.pid}, start #${info.starts})`);
+      for (const listener of listeners) listener(info);
+    },
+    onExit: (info) => log(info.restartInMs === null ? 'info' : 'warn', describeExit(info)),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
+  });
+
+  return {
+    get state() {
+      return supervisor.state;
+    },
+    get pid() {
+      return supervisor.pid;
+    },
+    configPath,
+    adminUrl,
+    start: () => supervisor.start(),
+    stop: () => supervisor.stop(),
+    onStart(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/** `/healthz` needs no auth and answers once frps's web server (and so frps) is up. */
+async function isHealthy(adminUrl: string): Promise<boolean> {
+  const res = await fetch(`${adminUrl}/healthz`, { signal: AbortSignal.timeout(1_000) });
+  await res.body?.cancel();
+  return res.ok;
+}
+
+/** frp log lines look like `2026-11-28 02:40:00.123 [W] [server/x.go:1] ...`. */
+function levelOf(line: string): 'info' | 'warn' | 'error' {
+  if (/\[E\]/.test(line)) return 'error';
+  if (/\[W\]/.test(line)) return 'warn';
+  return 'info';
+}
+
+function describeExit(info: ProcessExitInfo): string {
+  const how = info.error
+    ? info.error.message
+    : `exited (code ${info.code ?? 'none'}, signal ${info.signal ?? 'none'})`;
+  const next = info.restartInMs === null ? 'not restarting' : `restart in ${info.restartInMs} ms`;
+  return `frps ${how} after ${info.uptimeMs} ms; ${next}`;
+}

@@ -1,0 +1,214 @@
+// Keeps one long-running child process (frps or frpc) alive: start, readiness probe, restart with
+// exponential backoff, graceful stop. Node reaps every child it spawns (libuv waits on SIGCHLD),
+// and we track liveness through the 'exit' event, never through `kill(pid, 0)` — the original
+// agent's zombie bug (a dead frpc still "answered" signal 0 because nobody waited for it).
+//
+// NOTE: packages/agent/src/tunnel/ and packages/server/src/tunnel/ hold byte-identical copies of
+// this file (a server test guards it) until it moves to @utopia/shared.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** SupervisorState is used to report where the supervised process is in its life cycle. */
+export type SupervisorState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
+
+/** BackoffOptions is used to tune restarts: doubling delays, reset after a long enough run. */
+export interface BackoffOptions {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  /** A process that stayed up this long is healthy again: the next restart waits initialMs. */
+  readonly resetAfterMs: number;
+}
+
+/** ProcessExitInfo is used to tell listeners how a run ended and when the next one starts. */
+export interface ProcessExitInfo {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly error?: Error;
+  readonly uptimeMs: number;
+  /** null when no restart follows (stop() was called). */
+  readonly restartInMs: number | null;
+}
+
+/** ProcessSupervisorOptions is used to describe the process and the hooks around each run. */
+export interface ProcessSupervisorOptions {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** Runs before every (re)start, e.g. to rewrite the config file. A throw counts as a crash. */
+  readonly prepare?: () => Promise<void>;
+  /** Polled after spawn until true; the run only counts as `running` (and onStart fires) then. */
+  readonly isReady?: () => Promise<boolean>;
+  readonly readyPollMs?: number;
+  readonly onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Fires on every start that became ready: consumers re-read state that a restart wiped. */
+  readonly onStart?: (info: { readonly pid: number; readonly starts: number }) => void;
+  readonly onExit?: (info: ProcessExitInfo) => void;
+  readonly backoff?: Partial<BackoffOptions>;
+  /** How long stop() waits after SIGTERM before SIGKILL. */
+  readonly stopTimeoutMs?: number;
+}
+
+/** DEFAULT_BACKOFF is used when the caller does not tune restarts. */
+export const DEFAULT_BACKOFF: BackoffOptions = {
+  initialMs: 500,
+  maxMs: 30_000,
+  resetAfterMs: 60_000,
+};
+
+/** restartDelayMs is used to compute the wait before restart number `failures` (1-based). */
+export function restartDelayMs(failures: number, backoff: BackoffOptions): number {
+  const exp = Math.max(0, failures - 1);
+  return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(exp, 30));
+}
+
+/** ProcessSupervisor is used to keep one child process running until stop() is called. */
+export class ProcessSupervisor {
+  readonly #opts: ProcessSupervisorOptions;
+  readonly #backoff: BackoffOptions;
+  #state: SupervisorState = 'idle';
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #starts = 0;
+
+  constructor(opts: ProcessSupervisorOptions) {
+    this.#opts = opts;
+    this.#backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
+  }
+
+  /** The current life-cycle state. */
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  /** The pid of the live child, if any. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** How many runs have become ready so far. */
+  get starts(): number {
+    return this.#starts;
+  }
+
+  /** Starts the first run; later runs follow by themselves until stop(). */
+  start(): void {
+    if (this.#state !== 'idle') throw new Error(`supervisor already ${this.#state}`);
+    void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    this.#timer = undefined;
+    this.#state = 'starting';
+    const startedAt = Date.now();
+    try {
+      await this.#opts.prepare?.();
+    } catch (error) {
+      this.#afterExit({ code: null, signal: null, error: toError(error), startedAt });
+      return;
+    }
+    if (this.#isStopping()) return;
+    const child = spawn(this.#opts.command, [...this.#opts.args], {
+      env: this.#opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.#child = child;
+    this.#exited = new Promise<void>((resolve) => {
+      let settled = false;
+      const settle = (code: number | null, signal: NodeJS.Signals | null, error?: Error): void => {
+        if (settled) return;
+        settled = true;
+        this.#child = undefined;
+        resolve();
+        this.#afterExit({ code, signal, error, startedAt });
+      };
+      child.once('exit', (code, signal) => settle(code, signal));
+      // 'error' without a pid means spawn itself failed (ENOENT, EACCES): no 'exit' will follow.
+      child.once('error', (error) => {
+        if (child.pid === undefined) settle(null, null, error);
+      });
+    });
+    this.#pipe(child);
+    void this.#awaitReady(child);
+  }
+
+  #pipe(child: ChildProcess): void {
+    const onOutput = this.#opts.onOutput;
+    for (const [stream, name] of [
+      [child.stdout, 'stdout'],
+      [child.stderr, 'stderr'],
+    ] as const) {
+      if (!stream) continue;
+      const lines = createInterface({ input: stream, crlfDelay: Infinity });
+      lines.on('line', (line) => onOutput?.(line, name));
+    }
+  }
+
+  async #awaitReady(child: ChildProcess): Promise<void> {
+    const probe = this.#opts.isReady;
+    const pollMs = this.#opts.readyPollMs ?? 100;
+    while (probe && this.#child === child && !this.#isStopping()) {
+      if (await probe().catch(() => false)) break;
+      await delay(pollMs);
+    }
+    if (this.#child !== child || this.#isStopping() || child.pid === undefined) return;
+    this.#state = 'running';
+    this.#starts += 1;
+    this.#opts.onStart?.({ pid: child.pid, starts: this.#starts });
+  }
+
+  #afterExit(run: {
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    error: Error | undefined;
+    startedAt: number;
+  }): void {
+    const uptimeMs = Date.now() - run.startedAt;
+    const stopping = this.#isStopping();
+    let restartInMs: number | null = null;
+    if (!stopping) {
+      // A run that lasted long enough proves the config works: start counting failures afresh.
+      this.#failures = uptimeMs >= this.#backoff.resetAfterMs ? 1 : this.#failures + 1;
+      restartInMs = restartDelayMs(this.#failures, this.#backoff);
+      this.#state = 'backoff';
+      this.#timer = setTimeout(() => void this.#run(), restartInMs);
+    }
+    this.#opts.onExit?.({
+      code: run.code,
+      signal: run.signal,
+      ...(run.error ? { error: run.error } : {}),
+      uptimeMs,
+      restartInMs,
+    });
+  }
+
+  #isStopping(): boolean {
+    return this.#state === 'stopping' || this.#state === 'stopped';
+  }
+
+  /** Stops restarting and ends the child: SIGTERM, then SIGKILL after stopTimeoutMs. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const child = this.#child;
+    if (child) {
+      child.kill('SIGTERM');
+      const timeoutMs = this.#opts.stopTimeoutMs ?? 5_000;
+      const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      await this.#exited;
+      clearTimeout(killer);
+    }
+    this.#state = 'stopped';
+  }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
