@@ -147,6 +147,12 @@ const TABLE: RouteCase[] = [
     expect: ADMIN_ONLY,
   },
   {
+    method: 'POST',
+    url: '/api/nodes/:id/drain',
+    path: (ids) => `/api/nodes/${ids.nodeId}/drain`,
+    expect: ADMIN_ONLY,
+  },
+  {
     method: 'DELETE',
     url: '/api/nodes/:id',
     path: (ids) => `/api/nodes/${ids.doomedNodeId}`,

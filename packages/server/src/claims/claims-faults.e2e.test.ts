@@ -3,12 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { GpuClaim } from '@utopia/shared';
-import {
-  runContainers,
-  startCluster,
-  waitFor,
-  type TestCluster,
-} from '../testing/cluster.js';
+import { runContainers, startCluster, waitFor, type TestCluster } from '../testing/cluster.js';
 import {
   sleeperClaim,
   createClaimAs,
@@ -141,6 +136,27 @@ for (const dbKind of testDatabases()) {
       await node.start();
       await waitFor('orphan removed', async () =>
         (await containersOf(c, claim.id)).length === 0 ? true : undefined,
+      );
+    });
+    test('drain: the node is cordoned and its claim moves; the old container is removed', async () => {
+      const claim = await createClaimAs(c.t, user, sleeperClaim(2));
+      const first = await waitForPhase(c.t, user, claim.id, 'Running');
+      const admin = await c.t.adminToken();
+      const drained = await c.t.api('POST', `/api/nodes/${first.status.nodeId ?? ''}/drain`, {
+        token: admin,
+      });
+      assert.equal(drained.status, 200);
+      assert.equal(drained.json.schedulable, false);
+      const moved = await waitForClaim(
+        c.t,
+        user,
+        claim.id,
+        'moved off the drained node',
+        (x) => x.status.phase === 'Running' && x.status.nodeId !== first.status.nodeId,
+      );
+      assert.ok(moved.events?.some((e) => e.reason === 'NodeDrained'));
+      await waitFor('old container removed', async () =>
+        (await containersOf(c, claim.id)).length === 1 ? true : undefined,
       );
     });
   });

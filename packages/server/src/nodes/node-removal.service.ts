@@ -53,3 +53,51 @@ export async function deleteNode(
     return claims.map((c) => c.id);
   });
 }
+
+/**
+ * drainNode is used by admins before maintenance: the node is cordoned and each of its claims
+ * goes back to Pending to be placed elsewhere, in one transaction. The containers left behind
+ * are removed by the node's orphan sweep; the node being cordoned, nothing new lands on the GPUs
+ * meanwhile. It answers the ids of the claims that moved.
+ */
+export async function drainNode(
+  db: Kysely<Database>,
+  clock: Clock,
+  nodeId: string,
+): Promise<string[]> {
+  const at = isoAt(clock.now());
+  return db.transaction().execute(async (trx) => {
+    const node = await trx
+      .selectFrom('nodes')
+      .select(['id', 'hostname', 'version'])
+      .where('id', '=', nodeId)
+      .executeTakeFirst();
+    if (!node) throw Errors.notFound('node', nodeId);
+    await trx
+      .updateTable('nodes')
+      .set({ schedulable: 0, version: node.version + 1, updated_at: at })
+      .where('id', '=', nodeId)
+      .execute();
+    const claims = await trx
+      .selectFrom('gpu_claims')
+      .selectAll()
+      .where('node_id', '=', nodeId)
+      .where('phase', 'in', ['Scheduled', 'Running'])
+      .where('deletion_requested_at', 'is', null)
+      .execute();
+    const message = `node ${node.hostname} is being drained; rescheduling`;
+    for (const claim of claims) {
+      await applyTransition(
+        trx,
+        claim,
+        backToPendingUpdate('NodeDrained', message),
+        { type: 'Normal', reason: 'NodeDrained', message },
+        at,
+        {
+          releaseGpus: true,
+        },
+      );
+    }
+    return claims.map((c) => c.id);
+  });
+}

@@ -13,7 +13,7 @@ import type { RoutesPlugin } from '../context.js';
 import { isoAt } from '../db/time.js';
 import { Errors } from '../errors.js';
 import { errors, inline, NoContent } from '../http/responses.js';
-import { deleteNode } from './node-removal.service.js';
+import { deleteNode, drainNode } from './node-removal.service.js';
 import { toNode } from './node-records.js';
 import { findNode, listNodes, reservationHolders, updateNodeGuarded } from './nodes.repository.js';
 import { registerNode, updateNodeSelf } from './registration.service.js';
@@ -123,6 +123,25 @@ export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
       if (!ok) throw Errors.conflict('node changed meanwhile; retry');
       ctx.signals.nodesChanged();
       return nodeView(row.id);
+    },
+  );
+
+  app.post(
+    '/api/nodes/:id/drain',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['nodes'],
+        summary: 'Drain a node: cordon it and move its claims to other nodes',
+        params: IdParams,
+        response: { 200: Node, ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const claimIds = await drainNode(db, ctx.clock, request.params.id);
+      claimIds.forEach((id) => ctx.signals.claimChanged(id));
+      ctx.signals.nodesChanged();
+      return nodeView(request.params.id);
     },
   );
 
