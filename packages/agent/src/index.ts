@@ -15,3 +15,4 @@ export type { ContainerRuntime } from './runtime/container-runtime.js';
 export { Labels } from './runtime/container-info.js';
 export { silentLogger } from './logger.js';
 export { AGENT_VERSION } from './version.js';
+export * from './tunnel/index.js';

@@ -3,8 +3,8 @@
 // node's own credential, NewProxy only accepts names (and ports) that node owns.
 import type { PortRange } from './frps-config.js';
 
-/** FRP_CREDENTIAL_META is used as the frpc `metadatas` key carrying the node credential (agent side: same constant). */
-export const FRP_CREDENTIAL_META = 'utopia_credential';
+import { FRP_CREDENTIAL_META } from '@utopia/frp';
+export { FRP_CREDENTIAL_META };
 
 /** AllowedProxy is used to describe one tunnel a node may open (name without the user prefix). */
 export interface AllowedProxy {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ensureFrpBinaries, type FrpBinaries } from './frp-binaries.js';
+import { ensureFrpBinaries, type FrpBinaries } from '@utopia/frp';
 import { buildFrpsConfig, writeFrpsConfig, type FrpsConfigOptions } from './frps-config.js';
 
 const execFileAsync = promisify(execFile);

@@ -1,7 +1,7 @@
 // frps.toml for the server's tunnel endpoint. Every choice here is a security or reliability
 // decision taken from the frp notes (shared/reference/frp.md); the why sits next to each key.
 import { chmod, rename, writeFile } from 'node:fs/promises';
-import { renderToml, type TomlTable } from './toml.js';
+import { renderToml, type TomlTable } from '@utopia/frp';
 
 /** FRP_PLUGIN_PATH is used as the HTTP path frps posts server-plugin requests to. */
 export const FRP_PLUGIN_PATH = '/api/tunnel/frp-plugin';

@@ -11,7 +11,7 @@ import {
   type BackoffOptions,
   type ProcessExitInfo,
   type SupervisorState,
-} from './process-supervisor.js';
+} from '@utopia/frp';
 
 const execFileAsync = promisify(execFile);
 
@@ -70,6 +70,9 @@ export function createFrpsSupervisor(opts: FrpsSupervisorOptions): FrpsSuperviso
     args: ['-c', configPath],
     prepare,
     isReady: () => isHealthy(adminUrl),
+    // A hard-killed server leaves frps holding bindPort; end it before starting ours.
+    pidFile: join(opts.configDir, 'frps.pid'),
+    onStaleProcessEnded: (pid) => log('warn', `ended a leftover frps (pid ${pid})`),
     onOutput: (line) => log(levelOf(line), `frps: ${line}`),
     onStart: (info) => {
       log('info', `frps ready (pid ${info.pid}, start #${info.starts})`);

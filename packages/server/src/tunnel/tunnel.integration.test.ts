@@ -8,16 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 // TODO(lead): import from '@utopia/agent' once its index re-exports ./tunnel/index.js.
-import { fetchFrpcStatus } from '../../../agent/src/tunnel/frpc-admin.client.js';
+
 import {
   buildFrpcConfig,
   FRPC_ADMIN_USER,
   writeFileSecret,
   type FrpcConfigOptions,
-} from '../../../agent/src/tunnel/frpc-config.js';
-import { renderToml } from '../../../agent/src/tunnel/toml.js';
-import { findFreePort } from './free-port.js';
-import { ensureFrpBinaries, type FrpBinaries } from './frp-binaries.js';
+} from '@utopia/agent';
+import { fetchFrpcStatus } from '@utopia/agent';
+import { renderToml } from '@utopia/frp';
+import { findFreePort } from '@utopia/frp';
+import { ensureFrpBinaries, type FrpBinaries } from '@utopia/frp';
 import {
   decideFrpPluginRequest,
   RejectReason,

@@ -7,6 +7,7 @@
 // this file (a server test guards it) until it moves to @utopia/shared.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { reapStaleProcess, removePidFile, writePidFile } from './pid-file.js';
 
 /** SupervisorState is used to report where the supervised process is in its life cycle. */
 export type SupervisorState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -46,6 +47,12 @@ export interface ProcessSupervisorOptions {
   readonly backoff?: Partial<BackoffOptions>;
   /** How long stop() waits after SIGTERM before SIGKILL. */
   readonly stopTimeoutMs?: number;
+  /**
+   * Where to record the child's pid. Before each start, a leftover process named there and
+   * running the same command line (an orphan of a crashed parent) is ended first.
+   */
+  readonly pidFile?: string;
+  readonly onStaleProcessEnded?: (pid: number) => void;
 }
 
 /** DEFAULT_BACKOFF is used when the caller does not tune restarts. */
@@ -102,7 +109,12 @@ export class ProcessSupervisor {
     this.#timer = undefined;
     this.#state = 'starting';
     const startedAt = Date.now();
+    const { pidFile } = this.#opts;
     try {
+      if (pidFile) {
+        const stale = await reapStaleProcess(pidFile, this.#opts.command, this.#opts.args);
+        if (stale !== undefined) this.#opts.onStaleProcessEnded?.(stale);
+      }
       await this.#opts.prepare?.();
     } catch (error) {
       this.#afterExit({ code: null, signal: null, error: toError(error), startedAt });
@@ -114,13 +126,19 @@ export class ProcessSupervisor {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
+    const pidWritten =
+      pidFile && child.pid !== undefined
+        ? writePidFile(pidFile, child.pid).catch(() => undefined)
+        : Promise.resolve();
     this.#exited = new Promise<void>((resolve) => {
       let settled = false;
       const settle = (code: number | null, signal: NodeJS.Signals | null, error?: Error): void => {
         if (settled) return;
         settled = true;
         this.#child = undefined;
-        resolve();
+        // stop() resolves only once the pid file is gone, so a new start never finds our own.
+        const cleanup = pidFile ? pidWritten.then(() => removePidFile(pidFile)) : pidWritten;
+        void cleanup.catch(() => undefined).then(() => resolve());
         this.#afterExit({ code, signal, error, startedAt });
       };
       child.once('exit', (code, signal) => settle(code, signal));
@@ -185,6 +203,19 @@ export class ProcessSupervisor {
 
   #isStopping(): boolean {
     return this.#state === 'stopping' || this.#state === 'stopped';
+  }
+
+  /**
+   * Ends the current run (SIGTERM, SIGKILL after stopTimeoutMs) so that the normal restart path
+   * starts a fresh one, e.g. for a watchdog that sees a live process with a dead tunnel.
+   */
+  restart(): void {
+    const child = this.#child;
+    if (!child || this.#isStopping()) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), this.#opts.stopTimeoutMs ?? 5_000);
+    killer.unref();
+    child.once('exit', () => clearTimeout(killer));
   }
 
   /** Stops restarting and ends the child: SIGTERM, then SIGKILL after stopTimeoutMs. */
