@@ -56,7 +56,7 @@ start() {
   rm -f "$sock"
   nohup dockerd --iptables=false --ip6tables=false --bridge=none \
     --data-root "$dir/docker" --exec-root "$dir/exec" --pidfile "$pidfile" \
-    -H "unix://$sock" > "$dir/dockerd.log" 2>&1 < /dev/null &
+    -H "unix://$sock" > "$dir/dockerd.log" 2>&1 < /dev/null 9>&- &
   for _ in $(seq 1 120); do
     if [ -S "$sock" ] && ping_sock "$sock"; then
       echo "DOCKER_HOST=unix://$sock"

@@ -1,8 +1,5 @@
 // Locates the frps/frpc binaries: explicit paths first (operators may ship release binaries),
 // then the pinned build made by scripts/build-frp.sh, building it when missing.
-//
-// NOTE: packages/agent/src/tunnel/ and packages/server/src/tunnel/ hold byte-identical copies of
-// this file (a server test guards it) until it moves to @utopia/shared.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -31,23 +28,35 @@ export function findRepoRoot(
 }
 
 /**
- * ensureFrpBinaries is used to get runnable frps/frpc paths. `UTOPIA_FRPS_BIN` / `UTOPIA_FRPC_BIN`
- * win when both are set; otherwise scripts/build-frp.sh builds the pinned version (about a minute
- * cold, instant when cached) and prints its folder.
+ * resolveFrpBinary is used to get a runnable frps or frpc: the operator's own binary when given
+ * (UTOPIA_FRPS_BIN, UTOPIA_AGENT_FRPC_BIN), else the pinned build of scripts/build-frp.sh, built
+ * when missing (about a minute cold with Go and its module proxy, instant when cached).
  */
-export async function ensureFrpBinaries(
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<FrpBinaries> {
-  const frps = env['UTOPIA_FRPS_BIN'];
-  const frpc = env['UTOPIA_FRPC_BIN'];
-  if (frps && frpc) return { frps, frpc };
+export async function resolveFrpBinary(
+  name: 'frps' | 'frpc',
+  explicit: string | undefined,
+): Promise<string> {
+  if (explicit) return explicit;
   const root = findRepoRoot();
-  if (!root) throw new Error('frp binaries: set UTOPIA_FRPS_BIN and UTOPIA_FRPC_BIN');
+  if (!root)
+    throw new Error(`no ${name} binary: set its path (UTOPIA_FRPS_BIN / UTOPIA_AGENT_FRPC_BIN)`);
   const { stdout } = await execFileAsync('bash', [join(root, 'scripts', 'build-frp.sh')], {
     cwd: root,
     maxBuffer: 16 * 1024 * 1024,
     timeout: 15 * 60_000,
   });
   const binDir = stdout.trim().split('\n').pop() ?? '';
-  return { frps: join(binDir, 'frps'), frpc: join(binDir, 'frpc') };
+  return join(binDir, name);
+}
+
+/** ensureFrpBinaries is used by tests to get both binaries (UTOPIA_FRPS_BIN / UTOPIA_FRPC_BIN or the build). */
+export async function ensureFrpBinaries(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<FrpBinaries> {
+  const frps = await resolveFrpBinary('frps', env['UTOPIA_FRPS_BIN']);
+  const frpc = await resolveFrpBinary(
+    'frpc',
+    env['UTOPIA_FRPC_BIN'] ?? env['UTOPIA_AGENT_FRPC_BIN'],
+  );
+  return { frps, frpc };
 }

@@ -64,7 +64,11 @@ export class ContainerService {
   async create(req: AgentCreateContainerRequest): Promise<CreateResult> {
     return this.#locks.run(req.claim_id, async () => {
       const existing = await this.#findByClaim(req.claim_id);
-      if (existing) return { containerId: existing.id, created: false };
+      if (existing && !hasOtherGpus(existing, req))
+        return { containerId: existing.id, created: false };
+      // The server moved this claim to other GPUs while an old container lingered here: the
+      // server is the authority, so the stale container goes rather than holding the old GPUs.
+      if (existing) await this.#guard(() => this.#opts.runtime.remove(existing.id));
       const gpuIds = await this.#resolveGpuIds(req);
       await this.#ensureImage(req.claim_id, req.image);
       const id = await this.#locks.run(GPU_LOCK, async () => {
@@ -295,4 +299,11 @@ function toAgentError(err: unknown, what: string): AgentError {
     }
   }
   return agentErrors.internal(err instanceof Error ? err.message : String(err));
+}
+
+function hasOtherGpus(existing: ContainerDetails, req: AgentCreateContainerRequest): boolean {
+  if (req.gpu_ids === undefined) return false;
+  const want = [...req.gpu_ids].sort((a, b) => a - b).join(',');
+  const have = parseGpuLabel(existing.labels[Labels.GpuIds]).sort((a, b) => a - b);
+  return have.join(',') !== want;
 }

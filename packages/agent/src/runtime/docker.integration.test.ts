@@ -86,6 +86,20 @@ describe('agent on a real Docker Engine', () => {
     assert.equal(list.filter((c) => c.claim_id === claim('twice')).length, 1);
   });
 
+  test('a create with other GPUs for the same claim replaces the stale container', async () => {
+    const first = await create(claim('moved'), { gpu_ids: [1] });
+    assert.equal(first.status, 201, first.text);
+    const second = await create(claim('moved'), { gpu_ids: [2] });
+    assert.equal(second.status, 201, second.text);
+    const list = body<ContainerInfoJson[]>((await a.call('GET', '/api/v1/containers')).json);
+    const mine = list.filter((c) => c.claim_id === claim('moved'));
+    assert.deepEqual(
+      mine.map((c) => c.gpu_ids),
+      [[2]],
+    );
+    await a.call('DELETE', `/api/v1/containers/claim:${claim('moved')}`);
+  });
+
   test('concurrent creates of one claim are serialized into one container', async () => {
     const results = await Promise.all([1, 2, 3].map(() => create(claim('race'))));
     assert.deepEqual(results.map((r) => r.status).sort(), [200, 200, 201]);

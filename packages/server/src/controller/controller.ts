@@ -7,6 +7,8 @@ import { createClaimReconciler } from './claim-reconciler.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import { processQueue } from './queue-process.js';
 import { createWorkQueue } from './queue.js';
+import { systemClock } from './queue-clock.js';
+import { createDefaultControllerRateLimiter } from './rate-limiter.js';
 
 /** Controller is used to run the reconcile loop and the node health loop on the leading replica. */
 export interface Controller {
@@ -52,7 +54,11 @@ export function createController(ctx: AppContext, log: Log): Controller {
   }
 
   function startLeading(): { stop(): Promise<void> } {
-    const queue = createWorkQueue();
+    // Retries back off to a minute at most: an agent that was down should be retried soon after
+    // it is back, and the resync is the safety net beyond that.
+    const queue = createWorkQueue({
+      rateLimiter: createDefaultControllerRateLimiter(systemClock, { maxDelayMs: 60_000 }),
+    });
     const enqueue = (phases: readonly (typeof LIVE_PHASES)[number][]): void => {
       claimIdsInPhases(ctx.db.kysely, phases).then(
         (ids) => ids.forEach((id) => queue.add(id)),

@@ -13,7 +13,7 @@ export const TEST_IMAGE = 'utopia-test/busybox:latest';
 /** FAST_CONTROLLER is used by end-to-end tests: short periods, so faults show within seconds. */
 export const FAST_CONTROLLER: Record<string, string> = {
   UTOPIA_NODE_POLL_INTERVAL_MS: '150',
-  UTOPIA_NODE_GRACE_MS: '1200',
+  UTOPIA_NODE_GRACE_MS: '3000',
   UTOPIA_RUNNING_CHECK_MS: '300',
   UTOPIA_RESTART_BACKOFF_MS: '100',
   UTOPIA_AGENT_TIMEOUT_MS: '2000',
