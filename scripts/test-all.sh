@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d "${TMPDIR:-/tmp}/utopia-test-all.XXXXXX")
 cleanup() {
   set +e
-  [ -x scripts/services/dockerd.sh ] && bash scripts/services/dockerd.sh stop "$work/docker" >/dev/null 2>&1
+  bash scripts/services/dockerd.sh stop "$work/docker" >/dev/null 2>&1
   bash scripts/services/mariadb.sh stop "$work/mariadb" >/dev/null 2>&1
   rm -rf "$work"
 }
@@ -21,14 +21,15 @@ echo "== build, lint"
 npm run build
 npm run lint
 
+echo "== frp (pinned build, cached under .cache/frp)"
+bash scripts/build-frp.sh >/dev/null
+
 echo "== MariaDB"
 eval "export $(bash scripts/services/mariadb.sh start "$work/mariadb")"
 
-if [ -f scripts/services/dockerd.sh ]; then
-  echo "== Docker Engine"
-  eval "export $(bash scripts/services/dockerd.sh start "$work/docker" | tail -n 1)"
-  bash scripts/services/test-image.sh
-fi
+echo "== Docker Engine"
+eval "export $(bash scripts/services/dockerd.sh start "$work/docker" | tail -n 1)"
+bash scripts/services/test-image.sh
 
 echo "== tests (SQLite and MariaDB)"
 export UTOPIA_TEST_DATABASES=sqlite,mysql
