@@ -16,6 +16,8 @@ import type { ContainerRuntime } from './runtime/container-runtime.js';
 import { ContainerService } from './runtime/container.service.js';
 import { createDockerClient, DockerRuntime } from './runtime/docker.runtime.js';
 import { AGENT_VERSION } from './version.js';
+import { openTunnel, wantsTunnel } from './tunnel/agent-tunnel.js';
+import type { FrpcSupervisor } from './tunnel/frpc-supervisor.js';
 
 /** AgentDeps is used by tests (and embedders) to replace parts of the agent. */
 export interface AgentDeps {
@@ -36,6 +38,8 @@ export interface RunningAgent {
   agentToken: string;
   identity: AgentIdentity;
   app: FastifyInstance;
+  /** The frpc supervisor when this node reaches the server through the frp tunnel. */
+  tunnel: FrpcSupervisor | undefined;
   /** close is used to stop serving; containers keep running (they are adopted next start). */
   close(): Promise<void>;
 }
@@ -78,7 +82,9 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     containers,
     logger,
   });
+  let tunnel: FrpcSupervisor | undefined;
   const stopAll = async (): Promise<void> => {
+    await tunnel?.stop();
     gpus.stop();
     system.stop();
     await app.close();
@@ -89,7 +95,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     await app.listen({ host: config.listenHost, port: config.listenPort });
     const port = (app.server.address() as AddressInfo).port;
     const url = advertiseUrlFor(config.listenHost, port);
-    const result = await ensureRegistered({
+    const registration = {
       serverUrl: config.serverUrl,
       joinToken: config.joinToken,
       identityFile: config.identityFile,
@@ -101,8 +107,14 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
       retryBaseMs: config.registerRetryBaseMs,
       logger,
       signal: abort.signal,
-    });
+    };
+    const result = await ensureRegistered(registration);
     identity = result.identity;
+    if (wantsTunnel(config, result.tunnel) && result.tunnel) {
+      tunnel = await openTunnel(config, identity, result.tunnel, port, logger);
+      // Through the tunnel only: the server must not dial a direct address it might reach.
+      await ensureRegistered({ ...registration, address: '' });
+    }
     await adoptContainers(runtime, containers, logger);
     logger.info({ nodeId: identity.nodeId, url }, 'agent ready');
     const ready = identity;
@@ -112,6 +124,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
       agentToken: ready.agentToken,
       identity: ready,
       app,
+      tunnel,
       close: async () => {
         abort.abort();
         await stopAll();

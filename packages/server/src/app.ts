@@ -14,6 +14,7 @@ import { claimRoutes } from './claims/claims.routes.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
 import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
 import { nodeRoutes } from './nodes/nodes.routes.js';
+import { frpPluginRoutes } from './tunnel/frp-plugin.routes.js';
 
 /** BuiltApp is used to hold the Fastify app and the access rule of each of its routes. */
 export interface BuiltApp {
@@ -74,5 +75,6 @@ export async function buildApp(
   await app.register(nodeRoutes, { ctx });
   await app.register(claimRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
+  await app.register(frpPluginRoutes, { ctx });
   return { app, routes };
 }

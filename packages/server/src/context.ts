@@ -9,6 +9,7 @@ import type { Clock } from './db/time.js';
 import type { ControllerSignals } from './controller/signals.js';
 import type { AgentClient } from './agent-client/agent-client.js';
 import type { ServerMetrics } from './metrics/metrics.js';
+import type { Tunnel } from './tunnel/tunnel.service.js';
 
 /** AppContext is used to hand every domain module the shared parts it needs, explicitly. */
 export interface AppContext {
@@ -23,6 +24,8 @@ export interface AppContext {
   agentClient: AgentClient;
   signals: ControllerSignals;
   metrics: ServerMetrics;
+  /** The frp tunnel, when UTOPIA_FRP_MODE is not off. */
+  tunnel: Tunnel | undefined;
 }
 
 /** RoutesPlugin is used to type each domain's route plugin (TypeBox-typed handlers). */

@@ -28,6 +28,7 @@ export async function startLocalNode(
       joinToken: token,
       dataDir,
       listen: '127.0.0.1:0',
+      tunnel: 'direct',
       simulateGpus: String(gpus),
       containerNetwork: 'none',
       logLevel: ctx.config.logLevel,

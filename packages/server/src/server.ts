@@ -14,6 +14,7 @@ import { createController, type Controller } from './controller/controller.js';
 import { createControllerSignals } from './controller/signals.js';
 import { createServerMetrics } from './metrics/metrics.js';
 import { startLocalNode } from './local-node.js';
+import { createTunnel } from './tunnel/tunnel.service.js';
 
 /** RunningServer is used to reach a started server: its URL, its parts, and how to stop it. */
 export interface RunningServer {
@@ -33,7 +34,11 @@ export interface ServerOptions {
 }
 
 /** createContext is used to open the database, migrate it and build the shared parts. */
-export async function createContext(config: ServerConfig, clock: Clock): Promise<AppContext> {
+export async function createContext(
+  config: ServerConfig,
+  clock: Clock,
+  log: Logger,
+): Promise<AppContext> {
   const db = await openDatabase(config.databaseUrl);
   try {
     await migrateToLatest(db);
@@ -56,6 +61,10 @@ export async function createContext(config: ServerConfig, clock: Clock): Promise
       agentClient: createAgentClient({ timeoutMs: config.agentTimeoutMs }),
       signals: createControllerSignals(),
       metrics: createServerMetrics(db.kysely),
+      tunnel:
+        config.frp.mode === 'off'
+          ? undefined
+          : await createTunnel(db.kysely, config.frp, config.dataDir, log),
     };
   } catch (e) {
     await db.close();
@@ -71,15 +80,17 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   const logger =
     options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
-  const ctx = await createContext(config, clock);
+  const log: Logger = logger || pino({ enabled: false });
+  const ctx = await createContext(config, clock, log);
   const admin = await ensureAdmin(ctx.db.kysely, clock, config.adminPassword);
   if (admin.generatedPassword !== undefined) options.onAdminPassword?.(admin.generatedPassword);
   const built = await buildApp(ctx, logger);
   const address = await built.app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  await ctx.tunnel?.start(Number(new URL(url).port));
   const localNode =
     config.localAgentGpus > 0
-      ? await startLocalNode(ctx, url, config.localAgentGpus, logger || pino({ enabled: false }))
+      ? await startLocalNode(ctx, url, config.localAgentGpus, log)
       : undefined;
   const controller = createController(ctx, (msg, extra) =>
     logger ? logger.info(extra ?? {}, msg) : undefined,
@@ -93,6 +104,7 @@ export async function startServer(
     async close() {
       await controller.stop();
       await localNode?.close();
+      await ctx.tunnel?.stop();
       await built.app.close();
       await ctx.db.close();
     },

@@ -32,12 +32,25 @@ export const NodeRegisterRequest = Type.Object(
 );
 export type NodeRegisterRequest = Static<typeof NodeRegisterRequest>;
 
+/** TunnelOffer is used to tell an agent how to open its frp tunnel, when the server runs one. */
+export const TunnelOffer = Type.Object(
+  {
+    frpServerPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+    frpToken: Type.String({
+      description: 'frps token (frp has one per server; the plugin checks each node)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type TunnelOffer = Static<typeof TunnelOffer>;
+
 /** NodeRegisterResponse is used to hand a new node its identity (answered with 201). */
 export const NodeRegisterResponse = Type.Object(
   {
     nodeId: Type.String(),
     credential: Type.String({ description: 'Bearer credential the node uses towards the server' }),
     agentToken: Type.String({ description: 'Bearer token the server uses towards this agent' }),
+    tunnel: Type.Optional(TunnelOffer),
   },
   { $id: 'NodeRegisterResponse', additionalProperties: false },
 );
@@ -57,7 +70,7 @@ export type NodeSelfUpdateRequest = Static<typeof NodeSelfUpdateRequest>;
 
 /** NodeSelfUpdateResponse is used to confirm which node the credential belongs to. */
 export const NodeSelfUpdateResponse = Type.Object(
-  { nodeId: Type.String() },
+  { nodeId: Type.String(), tunnel: Type.Optional(TunnelOffer) },
   { $id: 'NodeSelfUpdateResponse', additionalProperties: false },
 );
 export type NodeSelfUpdateResponse = Static<typeof NodeSelfUpdateResponse>;

@@ -23,7 +23,8 @@ test('defaults: loopback listen, identity under ./data, A100 simulation defaults
   assert.equal(c.simulateGpuModel, 'NVIDIA A100-SXM4-80GB');
   assert.equal(c.simulateGpuMemoryMiB, 81920);
   assert.equal(c.frpServerAddr, 'server');
-  assert.equal(c.frpServerPort, 7000);
+  assert.equal(c.frpServerPort, undefined);
+  assert.equal(c.tunnel, 'auto');
   assert.equal(c.containerNetwork, 'bridge');
   assert.equal(c.advertiseAddress, undefined);
 });

@@ -17,7 +17,10 @@ export interface AgentConfig {
   /** undefined: derive `http://<listen>` once the port is known (port 0 picks one). */
   advertiseAddress: string | undefined;
   frpServerAddr: string;
-  frpServerPort: number;
+  /** undefined: the port the server offers. */
+  frpServerPort: number | undefined;
+  tunnel: 'auto' | 'frp' | 'direct';
+  frpcBin: string | undefined;
   simulateGpus: number;
   simulateGpuModel: string;
   simulateGpuMemoryMiB: number;
@@ -153,7 +156,12 @@ export function validateSettings(raw: RawSettings, cwd: string): AgentConfig {
     listenPort: listen.port,
     advertiseAddress: advertise?.replace(/\/+$/, ''),
     frpServerAddr: raw.frpServerAddr ?? new URL(serverUrl).hostname,
-    frpServerPort: parseInteger('frpServerPort', raw.frpServerPort ?? '7000', 1, 65535),
+    frpServerPort:
+      raw.frpServerPort === undefined
+        ? undefined
+        : parseInteger('frpServerPort', raw.frpServerPort, 1, 65535),
+    tunnel: parseTunnel(raw.tunnel ?? 'auto'),
+    frpcBin: raw.frpcBin,
     simulateGpus: parseInteger('simulateGpus', raw.simulateGpus ?? '0', 0, 64),
     simulateGpuModel: model,
     simulateGpuMemoryMiB: parseInteger(
@@ -228,4 +236,9 @@ function parseNetwork(value: string): string {
 export function advertiseUrlFor(host: string, port: number): string {
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}
+
+function parseTunnel(value: string): AgentConfig['tunnel'] {
+  if (value === 'auto' || value === 'frp' || value === 'direct') return value;
+  throw settingError('tunnel', `'${value}' is not one of auto, frp, direct`);
 }

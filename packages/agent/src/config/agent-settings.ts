@@ -56,14 +56,29 @@ export const AGENT_SETTINGS = [
     env: 'UTOPIA_AGENT_FRP_SERVER_ADDR',
     flag: '--frp-server-addr',
     defaultText: '(host of --server-url)',
-    description: 'frps address for the tunnel (stored; the tunnel comes later)',
+    description: 'frps address the tunnel dials',
   },
   {
     key: 'frpServerPort',
     env: 'UTOPIA_AGENT_FRP_SERVER_PORT',
     flag: '--frp-server-port',
-    defaultText: '7000',
-    description: 'frps port for the tunnel',
+    defaultText: '(the port the server offers)',
+    description: 'frps port the tunnel dials',
+  },
+  {
+    key: 'tunnel',
+    env: 'UTOPIA_AGENT_TUNNEL',
+    flag: '--tunnel',
+    defaultText: 'auto',
+    description:
+      'auto (frp tunnel when the server offers one, else direct), frp, or direct (LAN: the server dials --advertise-address)',
+  },
+  {
+    key: 'frpcBin',
+    env: 'UTOPIA_AGENT_FRPC_BIN',
+    flag: '--frpc-bin',
+    defaultText: '(the pinned build of scripts/build-frp.sh)',
+    description: 'Path of the frpc binary, e.g. one from an frp release',
   },
   {
     key: 'simulateGpus',

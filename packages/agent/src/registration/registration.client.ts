@@ -1,4 +1,5 @@
 import type {
+  TunnelOffer,
   GpuInventory,
   NodeRegisterRequest,
   NodeRegisterResponse,
@@ -38,6 +39,8 @@ export class RegistrationError extends Error {
 export interface RegistrationResult {
   identity: AgentIdentity;
   registered: boolean;
+  /** How to open the frp tunnel; absent when the server runs none. */
+  tunnel: TunnelOffer | undefined;
 }
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; retry: boolean; message: string };
@@ -56,8 +59,8 @@ export async function ensureRegistered(opts: RegistrationOptions): Promise<Regis
         'identity file found; the join token is not used',
       );
     }
-    await withRetry(opts, 'update', () => updateSelf(opts, existing));
-    return { identity: existing, registered: false };
+    const tunnel = await withRetry(opts, 'update', () => updateSelf(opts, existing));
+    return { identity: existing, registered: false, tunnel };
   }
   if (!opts.joinToken) {
     throw new RegistrationError(
@@ -65,10 +68,12 @@ export async function ensureRegistered(opts: RegistrationOptions): Promise<Regis
     );
   }
   const created = await withRetry(opts, 'register', () => register(opts, opts.joinToken ?? ''));
-  const identity: AgentIdentity = { ...created, serverUrl: opts.serverUrl };
+  const tunnel = tunnelOf(created);
+  const { nodeId, credential, agentToken } = created;
+  const identity: AgentIdentity = { nodeId, credential, agentToken, serverUrl: opts.serverUrl };
   await writeIdentity(opts.identityFile, identity);
   opts.logger.info({ nodeId: identity.nodeId, identityFile: opts.identityFile }, 'registered');
-  return { identity, registered: true };
+  return { identity, registered: true, tunnel };
 }
 
 async function withRetry<T>(
@@ -128,7 +133,7 @@ async function register(
 async function updateSelf(
   opts: RegistrationOptions,
   identity: AgentIdentity,
-): Promise<Attempt<string>> {
+): Promise<Attempt<TunnelOffer | undefined>> {
   const body: NodeSelfUpdateRequest = {
     hostname: opts.hostname,
     agentVersion: opts.agentVersion,
@@ -138,7 +143,7 @@ async function updateSelf(
   const res = await send(opts, 'PUT', '/api/nodes/self', body, identity.credential);
   if (!res.ok) return res;
   const { status, json } = res.value;
-  if (status === 200) return { ok: true, value: identity.nodeId };
+  if (status === 200) return { ok: true, value: tunnelOf(json) };
   if (status === 401 || status === 403) {
     return {
       ok: false,
@@ -205,6 +210,17 @@ function describeError(json: unknown, status: number): string {
     return typeof j.message === 'string' ? `${code}: ${j.message}` : code;
   }
   return typeof json === 'string' && json !== '' ? json.slice(0, 200) : `HTTP ${status}`;
+}
+
+function tunnelOf(json: unknown): TunnelOffer | undefined {
+  if (typeof json !== 'object' || json === null || !('tunnel' in json)) return undefined;
+  const t = json.tunnel;
+  if (typeof t !== 'object' || t === null) return undefined;
+  const port = 'frpServerPort' in t ? t.frpServerPort : undefined;
+  const token = 'frpToken' in t ? t.frpToken : undefined;
+  return typeof port === 'number' && typeof token === 'string'
+    ? { frpServerPort: port, frpToken: token }
+    : undefined;
 }
 
 function isRegisterResponse(json: unknown): json is NodeRegisterResponse {

@@ -179,6 +179,14 @@ const TABLE: RouteCase[] = [
     expect: { anonymous: 401, user: 202, admin: 202, node: 403 },
   },
   { method: 'GET', url: '/metrics', expect: ADMIN_ONLY },
+  {
+    method: 'POST',
+    url: '/api/tunnel/frp-plugin/:key',
+    // Public (frps calls it), but only with the server's secret key: anything else is a 404.
+    path: () => '/api/tunnel/frp-plugin/not-the-key',
+    body: () => ({ version: '0.1.0', op: 'Login', content: { user: 'x' } }),
+    expect: { anonymous: 404, user: 404, admin: 404, node: 404 },
+  },
 ];
 
 async function registerNode(

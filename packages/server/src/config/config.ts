@@ -26,6 +26,19 @@ export interface ServerConfig {
   nodePollIntervalMs: number;
   nodeGraceMs: number;
   leaseDurationMs: number;
+  frp: FrpConfig;
+}
+
+/** FrpConfig is used for the frp tunnel settings. */
+export interface FrpConfig {
+  mode: 'off' | 'supervised' | 'external';
+  bindPort: number;
+  allowPorts: { start: number; end: number };
+  frpsBin: string | undefined;
+  adminUrl: string | undefined;
+  adminUser: string;
+  adminPassword: string | undefined;
+  token: string | undefined;
 }
 
 /** ConfigError is used to stop the server at start with a message that names the bad setting. */
@@ -150,6 +163,7 @@ function validate(raw: RawSettings): ServerConfig {
     ),
     nodeGraceMs: int(raw.nodeGraceMs, 'UTOPIA_NODE_GRACE_MS', 30_000, 100, 3_600_000),
     leaseDurationMs: int(raw.leaseDurationMs, 'UTOPIA_LEASE_DURATION_MS', 15_000, 1000, 600_000),
+    frp: frpConfig(raw),
   };
 }
 
@@ -192,4 +206,35 @@ function localAgent(value: string | undefined): number {
   if (value === undefined || value === 'false' || value === '0') return 0;
   if (value === 'true') return 4;
   return int(value, 'UTOPIA_LOCAL_AGENT', 0, 0, 64);
+}
+
+function frpConfig(raw: RawSettings): FrpConfig {
+  const mode = oneOf(raw.frpMode, 'UTOPIA_FRP_MODE', 'off', [
+    'off',
+    'supervised',
+    'external',
+  ] as const);
+  const range = /^(\d+)-(\d+)$/.exec(raw.frpAllowPorts ?? '20000-20999');
+  const start = Number(range?.[1]);
+  const end = Number(range?.[2]);
+  if (!range || start < 1024 || end > 65535 || start > end) {
+    throw new ConfigError(
+      `UTOPIA_FRP_ALLOW_PORTS must be a range like 20000-20999, got '${raw.frpAllowPorts}'`,
+    );
+  }
+  if (mode === 'external' && (!raw.frpsAdminUrl || !raw.frpsAdminPassword || !raw.frpToken)) {
+    throw new ConfigError(
+      'UTOPIA_FRP_MODE=external needs UTOPIA_FRPS_ADMIN_URL, UTOPIA_FRPS_ADMIN_PASSWORD and UTOPIA_FRP_TOKEN',
+    );
+  }
+  return {
+    mode,
+    bindPort: int(raw.frpBindPort, 'UTOPIA_FRP_BIND_PORT', 7000, 0, 65535),
+    allowPorts: { start, end },
+    frpsBin: raw.frpsBin,
+    adminUrl: raw.frpsAdminUrl,
+    adminUser: raw.frpsAdminUser ?? 'admin',
+    adminPassword: raw.frpsAdminPassword,
+    token: raw.frpToken,
+  };
 }

@@ -159,6 +159,64 @@ export const SERVER_SETTINGS = [
     description:
       'Controller lease: another replica takes over this long after the leader stops renewing',
   },
+  {
+    key: 'frpMode',
+    env: 'UTOPIA_FRP_MODE',
+    flag: '--frp-mode',
+    defaultText: 'off',
+    description:
+      'frp tunnel for nodes behind NAT: off (direct mode only), supervised (the server runs frps) or external (an frps you run, see UTOPIA_FRPS_ADMIN_URL)',
+  },
+  {
+    key: 'frpBindPort',
+    env: 'UTOPIA_FRP_BIND_PORT',
+    flag: '--frp-bind-port',
+    defaultText: '7000',
+    description: 'Port frps listens on for agents (supervised mode; 0 picks a free one)',
+  },
+  {
+    key: 'frpAllowPorts',
+    env: 'UTOPIA_FRP_ALLOW_PORTS',
+    flag: '--frp-allow-ports',
+    defaultText: '20000-20999',
+    description: 'Ports frps may give tunnels, always bound to 127.0.0.1 (supervised mode)',
+  },
+  {
+    key: 'frpsBin',
+    env: 'UTOPIA_FRPS_BIN',
+    flag: '--frps-bin',
+    defaultText: '(the pinned build of scripts/build-frp.sh)',
+    description: 'Path of the frps binary, e.g. one from an frp release',
+  },
+  {
+    key: 'frpsAdminUrl',
+    env: 'UTOPIA_FRPS_ADMIN_URL',
+    flag: '--frps-admin-url',
+    defaultText: '(none)',
+    description:
+      'External mode: URL of your frps admin API (webServer), e.g. http://127.0.0.1:7500',
+  },
+  {
+    key: 'frpsAdminUser',
+    env: 'UTOPIA_FRPS_ADMIN_USER',
+    flag: '--frps-admin-user',
+    defaultText: 'admin',
+    description: 'External mode: frps webServer user',
+  },
+  {
+    key: 'frpsAdminPassword',
+    env: 'UTOPIA_FRPS_ADMIN_PASSWORD',
+    flag: '--frps-admin-password',
+    defaultText: '(none)',
+    description: 'External mode: frps webServer password',
+  },
+  {
+    key: 'frpToken',
+    env: 'UTOPIA_FRP_TOKEN',
+    flag: '--frp-token',
+    defaultText: '(generated; external mode: your frps auth.token)',
+    description: 'frps auth token handed to agents at registration',
+  },
 ] as const satisfies readonly SettingSpec[];
 
 /** SettingKey is used to name one server setting. */

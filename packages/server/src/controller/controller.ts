@@ -95,6 +95,7 @@ export function createController(ctx: AppContext, log: Log): Controller {
       agents: ctx.agentClient,
       agentTokenKey: ctx.agentTokenKey,
       graceMs: cfg.nodeGraceMs,
+      ...(ctx.tunnel ? { discoverTunnels: ctx.tunnel.discover } : {}),
       onNodesChanged: () => enqueue(['Pending', 'Scheduled']),
       onClaimChanged: (id) => queue.add(id),
       log,

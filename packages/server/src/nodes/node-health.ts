@@ -15,6 +15,8 @@ export interface NodeHealthDeps {
   agents: AgentClient;
   agentTokenKey: string;
   graceMs: number;
+  /** Reads each node's frp tunnel port (node id → port); undefined when there is no tunnel or frps cannot be read. */
+  discoverTunnels?: () => Promise<Map<string, number> | undefined>;
   onNodesChanged(): void;
   onClaimChanged(claimId: string): void;
   log: (msg: string, extra?: object) => void;
@@ -56,8 +58,31 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
     }
   }
 
+  // Tunnel ports come from frps and can change whenever frps or frpc restarts: re-read them on
+  // every poll, and write only the ones that changed.
+  async function recordTunnelPorts(nodes: NodeRow[]): Promise<boolean> {
+    const ports = deps.discoverTunnels ? await deps.discoverTunnels() : undefined;
+    if (!ports) return false;
+    let changed = false;
+    for (const node of nodes) {
+      const port = ports.get(node.id) ?? null;
+      if (port === node.tunnel_port) continue;
+      const at = isoAt(deps.clock.now());
+      changed =
+        (await updateNodeGuarded(deps.db, node.id, node.version, {
+          tunnel_port: port,
+          updated_at: at,
+        })) || changed;
+      deps.log(
+        `node ${node.hostname}: tunnel port ${node.tunnel_port ?? 'none'} → ${port ?? 'none'}`,
+      );
+    }
+    return changed;
+  }
+
   async function pollOnce(): Promise<void> {
-    const nodes = await listNodes(deps.db);
+    let nodes = await listNodes(deps.db);
+    if (await recordTunnelPorts(nodes)) nodes = await listNodes(deps.db);
     const results = await Promise.all(nodes.map(probe));
     const reachable = nodes.filter(
       (n) => agentTargetOf(n, deps.agentTokenKey) !== undefined,

@@ -46,7 +46,9 @@ export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
         'node registered',
       );
       ctx.signals.nodesChanged();
-      return reply.status(201).send(identity);
+      return reply
+        .status(201)
+        .send(ctx.tunnel ? { ...identity, tunnel: ctx.tunnel.offer } : identity);
     },
   );
 
@@ -65,7 +67,7 @@ export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
       const nodeId = currentNodeId(request);
       await updateNodeSelf(db, ctx.clock, nodeId, request.body);
       ctx.signals.nodesChanged();
-      return { nodeId };
+      return ctx.tunnel ? { nodeId, tunnel: ctx.tunnel.offer } : { nodeId };
     },
   );
 

@@ -1,0 +1,42 @@
+import { Type } from '@sinclair/typebox';
+import { constantTimeEqual } from '../auth/secrets.js';
+import type { RoutesPlugin } from '../context.js';
+import { decideFrpPluginRequest } from './frp-plugin.js';
+import { FRP_PLUGIN_PATH } from './frps-config.js';
+
+/**
+ * frpPluginRoutes is used by frps (server plugin: Login, NewProxy) before it accepts a client or
+ * a tunnel. The path carries a server secret, since frps cannot send credentials of its own.
+ */
+export const frpPluginRoutes: RoutesPlugin = async (app, { ctx }) => {
+  app.post(
+    `${FRP_PLUGIN_PATH}/:key`,
+    {
+      config: { access: 'public' },
+      schema: {
+        hide: true,
+        params: Type.Object({ key: Type.String({ maxLength: 200 }) }),
+        querystring: Type.Object({
+          version: Type.Optional(Type.String()),
+          op: Type.Optional(Type.String()),
+        }),
+        body: Type.Unknown(),
+      },
+    },
+    async (request, reply) => {
+      const tunnel = ctx.tunnel;
+      if (!tunnel || !constantTimeEqual(request.params.key, tunnel.pluginKey)) {
+        return reply.status(404).send({ reject: true, reject_reason: 'unknown plugin endpoint' });
+      }
+      const decision = await decideFrpPluginRequest(request.body, tunnel.lookup, {
+        allowPorts: tunnel.allowPorts,
+      });
+      if (decision.reject)
+        request.log.warn(
+          { op: request.query.op, reason: decision.reject_reason },
+          'frps plugin refused',
+        );
+      return decision;
+    },
+  );
+};
