@@ -138,6 +138,26 @@ for (const dbKind of testDatabases()) {
         (await containersOf(c, claim.id)).length === 0 ? true : undefined,
       );
     });
+    test('every node failing at once is taken for our own network trouble: nodes stay Online', async () => {
+      const admin = await c.t.adminToken();
+      const versions = async (): Promise<number[]> =>
+        (
+          (await c.t.api('GET', '/api/nodes', { token: admin })).json.items as { version: number }[]
+        ).map((n) => n.version);
+      const quiet = await versions();
+      await new Promise((r) => setTimeout(r, 1000)); // several polls
+      // About seven polls; at most the once-a-minute heartbeat may have been written meanwhile.
+      const later = await versions();
+      later.forEach((v, i) =>
+        assert.ok(v - (quiet[i] ?? 0) <= 1, 'polls that change nothing write nothing'),
+      );
+      await Promise.all(c.nodes.map((n) => n.stop()));
+      await new Promise((r) => setTimeout(r, 7000)); // more than twice the grace period
+      assert.equal(await nodeStatus(c.t, 'node-0'), 'Online');
+      assert.equal(await nodeStatus(c.t, 'node-1'), 'Online');
+      for (const n of c.nodes) await n.start();
+    });
+
     test('drain: the node is cordoned and its claim moves; the old container is removed', async () => {
       const claim = await createClaimAs(c.t, user, sleeperClaim(2));
       const first = await waitForPhase(c.t, user, claim.id, 'Running');
