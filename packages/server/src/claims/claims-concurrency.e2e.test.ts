@@ -33,11 +33,15 @@ function mulberry32(seed: number): () => number {
 async function checkDatabase(c: TestCluster): Promise<string[]> {
   const db = c.t.server.ctx.db.kysely;
   const problems: string[] = [];
-  const [reservations, nodes, claims] = await Promise.all([
-    db.selectFrom('gpu_reservations').selectAll().execute(),
-    db.selectFrom('nodes').select(['id', 'gpus']).execute(),
-    db.selectFrom('gpu_claims').select(['id', 'phase', 'gpu_count', 'node_id']).execute(),
-  ]);
+  // One transaction, so the three reads see one consistent snapshot of the database.
+  const { reservations, nodes, claims } = await db.transaction().execute(async (trx) => ({
+    reservations: await trx.selectFrom('gpu_reservations').selectAll().execute(),
+    nodes: await trx.selectFrom('nodes').select(['id', 'gpus']).execute(),
+    claims: await trx
+      .selectFrom('gpu_claims')
+      .select(['id', 'phase', 'gpu_count', 'node_id'])
+      .execute(),
+  }));
   const capacity = new Map(nodes.map((n) => [n.id, (JSON.parse(n.gpus) as unknown[]).length]));
   const claimById = new Map(claims.map((x) => [x.id, x]));
   const seen = new Set<string>();
