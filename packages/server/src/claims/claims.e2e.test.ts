@@ -26,7 +26,9 @@ for (const dbKind of testDatabases()) {
     let user: string;
 
     before(async () => {
-      c = await startCluster(dbKind, [4, 4]);
+      // No periodic resync within the suite: whatever happens, happens because an event woke the
+      // controller (the API write, a node change, a poll that saw a container stop).
+      c = await startCluster(dbKind, [4, 4], { UTOPIA_RESYNC_INTERVAL_MS: '600000' });
       user = (await c.t.createUser('alice')).token;
       const admin = await c.t.adminToken();
       await waitFor('both nodes Online', async () => {
@@ -40,7 +42,8 @@ for (const dbKind of testDatabases()) {
     test('create → Running with exactly the reserved GPUs in the container', async () => {
       const claim = await createClaimAs(c.t, user, sleeperClaim(2, { env: { MODE: 'train' } }));
       assert.equal(claim.status.phase, 'Pending');
-      const running = await waitForPhase(c.t, user, claim.id, 'Running');
+      // The resync is ten minutes away: only the event of the API write can make this Running.
+      const running = await waitForPhase(c.t, user, claim.id, 'Running', 10_000);
       assert.equal(running.status.gpuIds.length, 2);
       assert.ok(running.status.containerId);
       const env = await containerEnv(running.status.containerId);
