@@ -5,9 +5,14 @@
 //
 // NOTE: packages/agent/src/tunnel/ and packages/server/src/tunnel/ hold byte-identical copies of
 // this file (a server test guards it) until it moves to @utopia/shared.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
 import { reapStaleProcess, removePidFile, writePidFile } from './pid-file.js';
+
+const execFileAsync = promisify(execFile);
 
 /** SupervisorState is used to report where the supervised process is in its life cycle. */
 export type SupervisorState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -242,4 +247,25 @@ function toError(error: unknown): Error {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * writeVerifiedConfig is used before each start of frps or frpc: write the config (0600, in a
+ * 0700 folder), then let the binary check it, so a bad config is one clear error instead of a
+ * crash loop (frp's strict parser rejects unknown keys).
+ */
+export async function writeVerifiedConfig(
+  binaryPath: string,
+  configDir: string,
+  configPath: string,
+  write: () => Promise<void>,
+): Promise<void> {
+  await mkdir(configDir, { recursive: true, mode: 0o700 });
+  await write();
+  try {
+    await execFileAsync(binaryPath, ['verify', '-c', configPath], { timeout: 10_000 });
+  } catch (error) {
+    const detail = error instanceof Error && 'stdout' in error ? String(error.stdout) : '';
+    throw new Error(`${basename(binaryPath)} verify failed: ${detail.trim() || String(error)}`);
+  }
 }

@@ -38,17 +38,7 @@ export function stats(values: readonly number[]): Stats {
   };
 }
 
-/** mulberry32 is used to get a small seeded PRNG (uniform in [0, 1)) so runs are repeatable. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../src/testing/random.js';
 
 /** randInt is used to draw an integer in [lo, hi] from a PRNG. */
 export const randInt = (rand: () => number, lo: number, hi: number): number =>

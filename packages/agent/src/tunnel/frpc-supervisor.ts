@@ -2,10 +2,7 @@
 // restarts it with backoff when it exits. frpc reconnects to frps by itself (loginFailExit =
 // false), so exits are rare; the restart delays stay long on purpose, because each new frpc
 // process has a new run_id and can prolong "proxy already exists" conflicts (frp.md §5.1).
-import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   fetchFrpcStatus,
   tunnelHealth,
@@ -23,9 +20,8 @@ import {
   type BackoffOptions,
   type ProcessExitInfo,
   type SupervisorState,
+  writeVerifiedConfig,
 } from '@utopia/frp';
-
-const execFileAsync = promisify(execFile);
 
 /** FrpcLogFn is used to receive frpc's output lines and the supervisor's own notes. */
 export type FrpcLogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -91,16 +87,10 @@ export function createFrpcSupervisor(opts: FrpcSupervisorOptions): FrpcSuperviso
   let watchdogTimer: NodeJS.Timeout | undefined;
   let checking = false;
 
-  const prepare = async (): Promise<void> => {
-    await mkdir(opts.configDir, { recursive: true, mode: 0o700 });
-    await writeFrpcConfig(configPath, opts.config);
-    try {
-      await execFileAsync(opts.binaryPath, ['verify', '-c', configPath], { timeout: 10_000 });
-    } catch (error) {
-      const detail = error instanceof Error && 'stdout' in error ? String(error.stdout) : '';
-      throw new Error(`frpc verify failed: ${detail.trim() || String(error)}`);
-    }
-  };
+  const prepare = (): Promise<void> =>
+    writeVerifiedConfig(opts.binaryPath, opts.configDir, configPath, () =>
+      writeFrpcConfig(configPath, opts.config),
+    );
 
   const supervisor = new ProcessSupervisor({
     command: opts.binaryPath,

@@ -13,22 +13,12 @@ import {
 } from '../testing/cluster.js';
 import { createClaimAs, getClaimAs } from '../testing/claims-client.js';
 import { testDatabases } from '../testing/harness.js';
+import { mulberry32 } from '../testing/random.js';
 
 const NODES = 10;
 const GPUS_PER_NODE = 8;
 const CLAIMS = 200;
 const DELETES = 60;
-
-/** mulberry32 is a tiny seeded PRNG, so a failing run can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function checkDatabase(c: TestCluster): Promise<string[]> {
   const db = c.t.server.ctx.db.kysely;

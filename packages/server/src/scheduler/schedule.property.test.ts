@@ -13,20 +13,9 @@ import type {
   ReservationView,
   SchedulingPolicy,
 } from './types.js';
+import { mulberry32, type Rng } from '../testing/random.js';
 
-type Rng = () => number;
-
-/** mulberry32: a tiny seeded PRNG so every failure can be replayed from its seed. */
-function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const createRng = mulberry32;
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => {
   const item = items[Math.floor(rng() * items.length)];

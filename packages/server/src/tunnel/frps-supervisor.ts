@@ -1,19 +1,15 @@
 // Runs the server's frps: writes frps.toml (0600), validates it with `frps verify`, starts frps,
 // restarts it with backoff, and tells listeners after every start so discovery re-reads ports
 // (frps keeps everything in memory: a restart may move `remotePort = 0` tunnels).
-import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { writeFrpsConfig, type FrpsConfigOptions } from './frps-config.js';
 import {
   ProcessSupervisor,
   type BackoffOptions,
   type ProcessExitInfo,
   type SupervisorState,
+  writeVerifiedConfig,
 } from '@utopia/frp';
-
-const execFileAsync = promisify(execFile);
 
 /** FrpsLogFn is used to receive frps's output lines and the supervisor's own notes. */
 export type FrpsLogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -52,18 +48,10 @@ export function createFrpsSupervisor(opts: FrpsSupervisorOptions): FrpsSuperviso
   const log: FrpsLogFn = opts.log ?? (() => undefined);
   const listeners = new Set<FrpsStartListener>();
 
-  const prepare = async (): Promise<void> => {
-    await mkdir(opts.configDir, { recursive: true, mode: 0o700 });
-    await writeFrpsConfig(configPath, opts.config);
-    // frps's strict parser rejects unknown keys; verify first so a bad config is one clear error
-    // in the log instead of a crash loop with frps's own start-up noise.
-    try {
-      await execFileAsync(opts.binaryPath, ['verify', '-c', configPath], { timeout: 10_000 });
-    } catch (error) {
-      const detail = error instanceof Error && 'stdout' in error ? String(error.stdout) : '';
-      throw new Error(`frps verify failed: ${detail.trim() || String(error)}`);
-    }
-  };
+  const prepare = (): Promise<void> =>
+    writeVerifiedConfig(opts.binaryPath, opts.configDir, configPath, () =>
+      writeFrpsConfig(configPath, opts.config),
+    );
 
   const supervisor = new ProcessSupervisor({
     command: opts.binaryPath,

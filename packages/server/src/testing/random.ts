@@ -1,0 +1,14 @@
+/** Rng is used for seeded randomness in tests and benchmarks: uniform in [0, 1). */
+export type Rng = () => number;
+
+/** mulberry32 is used to get a tiny seeded PRNG, so a failing or measured run can be replayed. */
+export function mulberry32(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
