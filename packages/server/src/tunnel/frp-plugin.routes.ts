@@ -14,7 +14,17 @@ export const frpPluginRoutes: RoutesPlugin = async (app, { ctx }) => {
     {
       config: { access: 'public' },
       schema: {
-        hide: true,
+        tags: ['tunnel'],
+        summary:
+          'frps server plugin (Login, NewProxy): called by frps, with the key from its config',
+        response: {
+          200: Type.Object({
+            reject: Type.Boolean(),
+            unchange: Type.Optional(Type.Boolean()),
+            reject_reason: Type.Optional(Type.String()),
+          }),
+          404: Type.Object({ reject: Type.Boolean(), reject_reason: Type.String() }),
+        },
         params: Type.Object({ key: Type.String({ maxLength: 200 }) }),
         querystring: Type.Object({
           version: Type.Optional(Type.String()),
