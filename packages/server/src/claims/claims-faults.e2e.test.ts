@@ -78,6 +78,28 @@ for (const dbKind of testDatabases()) {
     });
   });
 
+  describe(`a node whose Docker Engine is down (${dbKind})`, () => {
+    let c: TestCluster;
+    after(() => c.close());
+
+    test('the node is Online; its claim waits, saying Docker is unavailable', async () => {
+      c = await startCluster(dbKind, []);
+      await c.addNode('no-docker', 2, { dockerSocket: '/nonexistent/docker.sock' });
+      await waitNodeStatus(c.t, 'no-docker', 'Online');
+      const user = (await c.t.createUser('hank')).token;
+      const claim = await createClaimAs(c.t, user, sleeperClaim(1));
+      const waiting = await waitForClaim(
+        c.t,
+        user,
+        claim.id,
+        'waiting for Docker',
+        (x) => x.status.reason === 'AgentUnavailable',
+      );
+      assert.equal(waiting.status.phase, 'Scheduled');
+      assert.match(waiting.status.message ?? '', /Docker/i);
+    });
+  });
+
   describe(`a node that is lost (${dbKind})`, () => {
     let c: TestCluster;
     let user: string;

@@ -1,6 +1,6 @@
 import type { AgentContainerInfo, AgentMetricsResponse } from '@utopia/shared';
 import type { Kysely } from 'kysely';
-import type { AgentClient } from '../agent-client/agent-client.js';
+import { AgentCallError, type AgentClient } from '../agent-client/agent-client.js';
 import type { Database, NodeRow } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { recordEvent } from '../events/events.repository.js';
@@ -46,9 +46,14 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
     const target = agentTargetOf(node, deps.agentTokenKey);
     if (!target) return { ok: false, error: 'no address or tunnel yet' };
     try {
+      // An agent whose Docker Engine is down still answers: the node is up (claims there retry
+      // with the agent's DOCKER_UNAVAILABLE reason); only the container sweep waits.
       const [metrics, containers] = await Promise.all([
         deps.agents.metrics(target),
-        deps.agents.listContainers(target),
+        deps.agents.listContainers(target).catch((e: unknown) => {
+          if (e instanceof AgentCallError && e.reason === 'DOCKER_UNAVAILABLE') return undefined;
+          throw e;
+        }),
       ]);
       if (metrics.node_id !== node.id)
         return { ok: false, error: `agent answered as node ${metrics.node_id}` };
@@ -130,7 +135,7 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
         deps.onNodesChanged();
       }
     }
-    await sweepContainers(deps, node, r.containers ?? []);
+    if (r.containers) await sweepContainers(deps, node, r.containers);
   }
 
   async function onFailure(node: NodeRow, error: string): Promise<void> {

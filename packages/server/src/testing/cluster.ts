@@ -34,7 +34,7 @@ export interface TestCluster {
   t: TestServer;
   runLabel: string;
   nodes: TestNode[];
-  addNode(name: string, gpus: number): Promise<TestNode>;
+  addNode(name: string, gpus: number, opts?: { dockerSocket?: string }): Promise<TestNode>;
   close(): Promise<void>;
 }
 
@@ -64,7 +64,11 @@ export async function startCluster(
   const nodes: TestNode[] = [];
   const root = mkdtempSync(join(tmpdir(), 'utopia-cluster-'));
 
-  const addNode = async (name: string, gpus: number): Promise<TestNode> => {
+  const addNode = async (
+    name: string,
+    gpus: number,
+    opts: { dockerSocket?: string } = {},
+  ): Promise<TestNode> => {
     const dataDir = join(root, name);
     const node: TestNode = {
       name,
@@ -81,7 +85,7 @@ export async function startCluster(
             containerNetwork: 'none',
             registerRetryBaseMs: '20',
             logLevel: 'silent',
-            dockerSocket: dockerSocket(),
+            dockerSocket: opts.dockerSocket ?? dockerSocket(),
           },
           dataDir,
         );
