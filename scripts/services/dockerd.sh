@@ -29,7 +29,7 @@ ping_sock() {
 start() {
   # Serialize concurrent starts on one <dir>: a second dockerd would fight over the data root.
   exec 9> "$dir/start.lock"
-  flock 9
+  flock -w 120 9 || { echo "dockerd.sh: another start holds $dir/start.lock" >&2; exit 1; }
   if [ -n "${DOCKER_HOST:-}" ] && docker info > /dev/null 2>&1; then
     echo "DOCKER_HOST=$DOCKER_HOST"
     return 0
