@@ -269,3 +269,19 @@ export async function writeVerifiedConfig(
     throw new Error(`${basename(binaryPath)} verify failed: ${detail.trim() || String(error)}`);
   }
 }
+
+/** frpLogLevel is used to map an frp log line (`... [W] [server/x.go:1] ...`) to a log level. */
+export function frpLogLevel(line: string): 'info' | 'warn' | 'error' {
+  if (/\[E\]/.test(line)) return 'error';
+  if (/\[W\]/.test(line)) return 'warn';
+  return 'info';
+}
+
+/** describeExit is used to log why a supervised process stopped and what happens next. */
+export function describeExit(name: string, info: ProcessExitInfo): string {
+  const how = info.error
+    ? info.error.message
+    : `exited (code ${info.code ?? 'none'}, signal ${info.signal ?? 'none'})`;
+  const next = info.restartInMs === null ? 'not restarting' : `restart in ${info.restartInMs} ms`;
+  return `${name} ${how} after ${info.uptimeMs} ms; ${next}`;
+}

@@ -18,9 +18,10 @@ import {
 import {
   ProcessSupervisor,
   type BackoffOptions,
-  type ProcessExitInfo,
   type SupervisorState,
   writeVerifiedConfig,
+  frpLogLevel,
+  describeExit,
 } from '@utopia/frp';
 
 /** FrpcLogFn is used to receive frpc's output lines and the supervisor's own notes. */
@@ -105,12 +106,12 @@ export function createFrpcSupervisor(opts: FrpcSupervisorOptions): FrpcSuperviso
     },
     pidFile: join(opts.configDir, 'frpc.pid'),
     onStaleProcessEnded: (pid) => log('warn', `ended a leftover frpc (pid ${pid})`),
-    onOutput: (line) => log(levelOf(line), `frpc: ${line}`),
+    onOutput: (line) => log(frpLogLevel(line), `frpc: ${line}`),
     onStart: (info) => {
       lastHealthyAt = Date.now();
       log('info', `frpc running (pid ${info.pid}, start #${info.starts})`);
     },
-    onExit: (info) => log(info.restartInMs === null ? 'info' : 'warn', describeExit(info)),
+    onExit: (info) => log(info.restartInMs === null ? 'info' : 'warn', describeExit('frpc', info)),
     backoff: { ...FRPC_BACKOFF, ...opts.backoff },
     ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
   });
@@ -169,18 +170,4 @@ export function createFrpcSupervisor(opts: FrpcSupervisorOptions): FrpcSuperviso
     },
     status,
   };
-}
-
-function levelOf(line: string): 'info' | 'warn' | 'error' {
-  if (/\[E\]/.test(line)) return 'error';
-  if (/\[W\]/.test(line)) return 'warn';
-  return 'info';
-}
-
-function describeExit(info: ProcessExitInfo): string {
-  const how = info.error
-    ? info.error.message
-    : `exited (code ${info.code ?? 'none'}, signal ${info.signal ?? 'none'})`;
-  const next = info.restartInMs === null ? 'not restarting' : `restart in ${info.restartInMs} ms`;
-  return `frpc ${how} after ${info.uptimeMs} ms; ${next}`;
 }

@@ -46,7 +46,7 @@ export async function applyTransition(
   else await db.transaction().execute(run);
 }
 
-/** backToPending is used when a claim loses its node (node deleted or lost): release and reschedule. */
+/** backToPendingUpdate is used when a claim loses its node (node deleted or lost): release and reschedule. */
 export function backToPendingUpdate(reason: string, message: string): ClaimUpdate {
   return {
     phase: 'Pending',

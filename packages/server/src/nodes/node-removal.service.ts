@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { Errors } from '../errors.js';
 import { deleteEvents } from '../events/events.repository.js';
+import { updateNodeGuarded } from './nodes.repository.js';
 
 /**
  * deleteNode is used by admins: the node row goes (so its credential stops working at once), its
@@ -73,11 +74,11 @@ export async function drainNode(
       .where('id', '=', nodeId)
       .executeTakeFirst();
     if (!node) throw Errors.notFound('node', nodeId);
-    await trx
-      .updateTable('nodes')
-      .set({ schedulable: 0, version: node.version + 1, updated_at: at })
-      .where('id', '=', nodeId)
-      .execute();
+    const cordoned = await updateNodeGuarded(trx, nodeId, node.version, {
+      schedulable: 0,
+      updated_at: at,
+    });
+    if (!cordoned) throw Errors.conflict('node changed meanwhile; retry the drain');
     const claims = await trx
       .selectFrom('gpu_claims')
       .selectAll()

@@ -6,9 +6,10 @@ import { writeFrpsConfig, type FrpsConfigOptions } from './frps-config.js';
 import {
   ProcessSupervisor,
   type BackoffOptions,
-  type ProcessExitInfo,
   type SupervisorState,
   writeVerifiedConfig,
+  frpLogLevel,
+  describeExit,
 } from '@utopia/frp';
 
 /** FrpsLogFn is used to receive frps's output lines and the supervisor's own notes. */
@@ -61,12 +62,12 @@ export function createFrpsSupervisor(opts: FrpsSupervisorOptions): FrpsSuperviso
     // A hard-killed server leaves frps holding bindPort; end it before starting ours.
     pidFile: join(opts.configDir, 'frps.pid'),
     onStaleProcessEnded: (pid) => log('warn', `ended a leftover frps (pid ${pid})`),
-    onOutput: (line) => log(levelOf(line), `frps: ${line}`),
+    onOutput: (line) => log(frpLogLevel(line), `frps: ${line}`),
     onStart: (info) => {
       log('info', `frps ready (pid ${info.pid}, start #${info.starts})`);
       for (const listener of listeners) listener(info);
     },
-    onExit: (info) => log(info.restartInMs === null ? 'info' : 'warn', describeExit(info)),
+    onExit: (info) => log(info.restartInMs === null ? 'info' : 'warn', describeExit('frps', info)),
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
   });
@@ -94,19 +95,4 @@ async function isHealthy(adminUrl: string): Promise<boolean> {
   const res = await fetch(`${adminUrl}/healthz`, { signal: AbortSignal.timeout(1_000) });
   await res.body?.cancel();
   return res.ok;
-}
-
-/** frp log lines look like `2026-11-28 02:40:00.123 [W] [server/x.go:1] ...`. */
-function levelOf(line: string): 'info' | 'warn' | 'error' {
-  if (/\[E\]/.test(line)) return 'error';
-  if (/\[W\]/.test(line)) return 'warn';
-  return 'info';
-}
-
-function describeExit(info: ProcessExitInfo): string {
-  const how = info.error
-    ? info.error.message
-    : `exited (code ${info.code ?? 'none'}, signal ${info.signal ?? 'none'})`;
-  const next = info.restartInMs === null ? 'not restarting' : `restart in ${info.restartInMs} ms`;
-  return `frps ${how} after ${info.uptimeMs} ms; ${next}`;
 }
