@@ -77,6 +77,10 @@ export interface GpuClaimsTable {
   restart_count: number;
   exit_code: number | null;
   deletion_requested_at: string | null;
+  /** Set by a node drain: the controller moves the claim off its node. */
+  reschedule_requested_at: string | null;
+  /** The scheduler's last PlacementMetrics, as JSON. */
+  placement: string | null;
   phase_changed_at: string;
   created_at: string;
   updated_at: string;

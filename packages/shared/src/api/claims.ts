@@ -104,6 +104,26 @@ export const ClaimEvent = Type.Object(
 );
 export type ClaimEvent = Static<typeof ClaimEvent>;
 
+/** ClaimPlacement is used to explain the scheduler's last decision for a claim, node by node. */
+export const ClaimPlacement = Type.Object(
+  {
+    nodesEvaluated: Type.Integer({ description: 'Nodes the scheduler looked at' }),
+    nodesFiltered: Type.Integer({ description: 'Nodes that can never take this claim as it is' }),
+    filteredByReason: Type.Record(Type.String(), Type.Integer(), {
+      description: "Filtered nodes per reason, e.g. {'node offline': 2}",
+    }),
+    nodesExhausted: Type.Integer({ description: 'Nodes that fit but lack free capacity now' }),
+    exhaustedByDimension: Type.Record(Type.String(), Type.Integer()),
+    nodesFeasible: Type.Integer(),
+    chosenScore: Type.Union([Type.Number(), Type.Null()]),
+    topScores: Type.Array(
+      Type.Object({ nodeId: Type.String(), score: Type.Number() }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ClaimPlacement = Static<typeof ClaimPlacement>;
+
 /** ClaimStatus is used to show what the controller made of a claim; only the controller writes it. */
 export const ClaimStatus = Type.Object(
   {
@@ -118,6 +138,9 @@ export const ClaimStatus = Type.Object(
     exitCode: Type.Union([Type.Integer(), Type.Null()]),
     phaseChangedAt: Timestamp,
     deletionRequestedAt: Type.Union([Timestamp, Type.Null()]),
+    placement: Type.Union([ClaimPlacement, Type.Null()], {
+      description: 'The scheduler’s last placement metrics (why a Pending claim waits)',
+    }),
   },
   { additionalProperties: false },
 );
