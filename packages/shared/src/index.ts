@@ -1,8 +1,10 @@
 // Wire types and JSON schemas shared by the server, agent, CLI and web UI.
 export * from './errors.js';
+export * from './sse.js';
 export * from './api/common.js';
 export * from './api/users.js';
 export * from './api/auth.js';
 export * from './agent-api.js';
 export * from './api/nodes.js';
 export * from './api/claims.js';
+export * from './api/watch.js';

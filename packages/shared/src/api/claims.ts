@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, Timestamp } from './common.js';
 import { LabelKey, LabelValue } from './nodes.js';
+import { WatchQuery } from './watch.js';
 
 // Docker's reference grammar (distribution/reference), simplified: [host[:port]/]path[:tag][@digest].
 const DOMAIN =
@@ -163,9 +164,10 @@ export const GpuClaim = Type.Object(
 );
 export type GpuClaim = Static<typeof GpuClaim>;
 
-/** ListClaimsQuery is used to filter and page GET /api/gpu-claims. */
+/** ListClaimsQuery is used to filter and page GET /api/gpu-claims, or to watch it (`watch=1`). */
 export const ListClaimsQuery = Type.Object(
   {
+    ...WatchQuery.properties,
     phase: Type.Optional(ClaimPhase),
     node: Type.Optional(Type.String({ maxLength: 64, description: 'Node id' })),
     owner: Type.Optional(Type.String({ maxLength: 64, description: 'Username (admins only)' })),
