@@ -1,7 +1,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { ClaimPlacement, type ClaimSpec, type GpuClaim } from '@utopia/shared';
 import type { ClaimRow, EventRow } from '../db/schema.js';
-import { parseGpuIds } from './claims.repository.js';
+import { parseGpuIds } from './gpu-ids.js';
 
 /** ClaimRowWithNames is used to show a claim: its row plus the owner's and node's names. */
 export type ClaimRowWithNames = ClaimRow & { owner_name: string; node_hostname: string | null };

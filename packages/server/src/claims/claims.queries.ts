@@ -13,7 +13,7 @@ export interface ClaimFilter {
 }
 
 /** Cursor is used for keyset pagination: newest first, ties broken by id. */
-interface Cursor {
+export interface Cursor {
   createdAt: string;
   id: string;
 }

@@ -1,9 +1,14 @@
 import type { ClaimSpec } from '@utopia/shared';
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import type { ClaimRow, Database, GpuClaimsTable, ReservationRow } from '../db/schema.js';
+import { inTransaction } from '../db/transaction.js';
+import { findClaimWithNames, recordClaimChange, recordClaimRow } from './claim-changes.js';
 
 // Every query on gpu_claims and gpu_reservations lives here; the controller alone writes status.
+// Each write of a claim row also records a change-log row (watch/) in the same transaction.
 type Conn = Kysely<Database> | Transaction<Database>;
+
+export { formatGpuIds, parseGpuIds } from './gpu-ids.js';
 
 /** StaleClaimError is used when a claim changed between read and write: re-read and retry. */
 export class StaleClaimError extends Error {
@@ -34,13 +39,17 @@ export async function updateClaimGuarded(
   version: number,
   update: ClaimUpdate,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('gpu_claims')
-    .set({ ...update, version: version + 1 })
-    .where('id', '=', id)
-    .where('version', '=', version)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return inTransaction(db, async (trx) => {
+    const result = await trx
+      .updateTable('gpu_claims')
+      .set({ ...update, version: version + 1 })
+      .where('id', '=', id)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    await recordClaimChange(trx, id, 'MODIFIED');
+    return true;
+  });
 }
 
 /** reserveGpus is used when binding a claim; the (node, GPU) primary key refuses a double booking. */
@@ -99,17 +108,6 @@ export async function claimIdsInPhases(
   return rows.map((r) => r.id);
 }
 
-/** parseGpuIds is used to read gpu_claims.gpu_ids. */
-export function parseGpuIds(row: Pick<ClaimRow, 'gpu_ids'>): number[] {
-  if (row.gpu_ids === null || row.gpu_ids === '') return [];
-  return row.gpu_ids.split(',').map(Number);
-}
-
-/** formatGpuIds is used to write gpu_claims.gpu_ids. */
-export function formatGpuIds(ids: readonly number[]): string | null {
-  return ids.length === 0 ? null : ids.join(',');
-}
-
 /** newClaimRow is used to build a new claim's row: Pending, waiting for the scheduler. */
 export function newClaimRow(c: {
   id: string;
@@ -144,7 +142,10 @@ export function newClaimRow(c: {
 
 /** insertClaim is used once per claim, by the API, in the transaction that checked the quota. */
 export async function insertClaim(db: Conn, row: ClaimRow): Promise<void> {
-  await db.insertInto('gpu_claims').values(row).execute();
+  await inTransaction(db, async (trx) => {
+    await trx.insertInto('gpu_claims').values(row).execute();
+    await recordClaimChange(trx, row.id, 'ADDED');
+  });
 }
 
 /**
@@ -167,23 +168,32 @@ export async function requestDeletion(
  * node, in one statement; the controller then moves each. It answers the ids it marked.
  */
 export async function requestReschedule(db: Conn, nodeId: string, at: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('gpu_claims')
-    .select('id')
-    .where('node_id', '=', nodeId)
-    .where('phase', 'in', ['Scheduled', 'Running'])
-    .where('deletion_requested_at', 'is', null)
-    .execute();
-  const ids = rows.map((r) => r.id);
-  if (ids.length === 0) return [];
-  // Guarded by node: a claim that moved off this node meanwhile is not marked.
-  await db
-    .updateTable('gpu_claims')
-    .set((eb) => ({ reschedule_requested_at: at, updated_at: at, version: eb('version', '+', 1) }))
-    .where('id', 'in', ids)
-    .where('node_id', '=', nodeId)
-    .execute();
-  return ids;
+  return inTransaction(db, async (trx) => {
+    const rows = await trx
+      .selectFrom('gpu_claims')
+      .select('id')
+      .where('node_id', '=', nodeId)
+      .where('phase', 'in', ['Scheduled', 'Running'])
+      .where('deletion_requested_at', 'is', null)
+      .execute();
+    const ids = rows.map((r) => r.id);
+    // One claim at a time, so the change log records exactly the claims that were marked.
+    // Guarded by node: a claim that moved off this node meanwhile is not marked.
+    for (const id of ids) {
+      const marked = await trx
+        .updateTable('gpu_claims')
+        .set((eb) => ({
+          reschedule_requested_at: at,
+          updated_at: at,
+          version: eb('version', '+', 1),
+        }))
+        .where('id', '=', id)
+        .where('node_id', '=', nodeId)
+        .executeTakeFirst();
+      if (marked.numUpdatedRows > 0n) await recordClaimChange(trx, id, 'MODIFIED');
+    }
+    return ids;
+  });
 }
 
 /** deleteClaimGuarded is used by the controller to remove a terminated claim's row. */
@@ -191,12 +201,19 @@ export async function deleteClaimGuarded(
   db: Conn,
   claim: Pick<ClaimRow, 'id' | 'version'>,
 ): Promise<boolean> {
-  const gone = await db
-    .deleteFrom('gpu_claims')
-    .where('id', '=', claim.id)
-    .where('version', '=', claim.version)
-    .executeTakeFirst();
-  return gone.numDeletedRows > 0n;
+  return inTransaction(db, async (trx) => {
+    // Read first: the change log keeps the claim's last state for its DELETED entry.
+    const last = await findClaimWithNames(trx, claim.id);
+    if (!last || last.version !== claim.version) return false;
+    const gone = await trx
+      .deleteFrom('gpu_claims')
+      .where('id', '=', claim.id)
+      .where('version', '=', claim.version)
+      .executeTakeFirst();
+    if (gone.numDeletedRows === 0n) return false;
+    await recordClaimRow(trx, last, 'DELETED');
+    return true;
+  });
 }
 
 /** claimIdsOnNode is used when a node changes state, to wake every claim bound to it. */

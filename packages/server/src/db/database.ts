@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type Dialect } from 'kysely';
 import { createConnection, createPool } from 'mysql2';
+import { withCommitNotifications } from './commit-notifier.js';
 import { LATEST_MIGRATION, MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -15,6 +16,8 @@ export interface Db {
   readonly kind: DbKind;
   /** SELECT … FOR UPDATE works (MySQL). SQLite needs none: its writers are serialised anyway. */
   readonly supportsRowLocks: boolean;
+  /** onCommit is used to hear of every committed transaction of this process (see watch/). */
+  onCommit(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -22,8 +25,20 @@ export interface Db {
 export async function openDatabase(url: string): Promise<Db> {
   const kind: DbKind = url.startsWith('mysql://') ? 'mysql' : 'sqlite';
   const dialect = kind === 'mysql' ? await mysqlDialect(url) : sqliteDialect(url);
-  const kysely = new Kysely<Database>({ dialect });
-  return { kysely, kind, supportsRowLocks: kind === 'mysql', close: () => kysely.destroy() };
+  const listeners = new Set<() => void>();
+  const kysely = new Kysely<Database>({
+    dialect: withCommitNotifications(dialect, () => listeners.forEach((l) => l())),
+  });
+  return {
+    kysely,
+    kind,
+    supportsRowLocks: kind === 'mysql',
+    onCommit(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: () => kysely.destroy(),
+  };
 }
 
 function sqliteDialect(url: string): Dialect {

@@ -120,6 +120,28 @@ export interface SettingsTable {
   value: string;
 }
 
+/** ResourceChangeKind and ResourceChangeType are used to name what changed and how. */
+export type ResourceChangeKind = 'GpuClaim' | 'Node';
+export type ResourceChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/**
+ * ResourceChangesTable is used for the change log that watch streams read: one row per write of
+ * a claim or node, written in the same transaction. `rv` is the resource version.
+ */
+export interface ResourceChangesTable {
+  rv: Generated<number>;
+  kind: ResourceChangeKind;
+  object_id: string;
+  /** The claim's owner, so a user's stream can filter; null for nodes. */
+  owner_id: string | null;
+  type: ResourceChangeType;
+  /** The object's version after the write (its last one for DELETED). */
+  object_version: number;
+  /** The object as the REST API shows it, as JSON. */
+  object: string;
+  created_at: string;
+}
+
 /** Database is used to type every Kysely query of the server. */
 export interface Database {
   users: UsersTable;
@@ -131,6 +153,7 @@ export interface Database {
   events: EventsTable;
   leases: LeasesTable;
   settings: SettingsTable;
+  resource_changes: ResourceChangesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -142,3 +165,4 @@ export type NodeRow = Selectable<NodesTable>;
 export type ClaimRow = Selectable<GpuClaimsTable>;
 export type ReservationRow = Selectable<GpuReservationsTable>;
 export type EventRow = Selectable<EventsTable>;
+export type ResourceChangeRow = Selectable<ResourceChangesTable>;

@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { Errors } from '../errors.js';
 import { deleteEvents } from '../events/events.repository.js';
-import { updateNodeGuarded } from './nodes.repository.js';
+import { deleteNodeRow, updateNodeGuarded } from './nodes.repository.js';
 
 // Node removal records intent only; the controller moves the claims (only it writes claim status).
 
@@ -22,7 +22,7 @@ export async function deleteNode(db: Kysely<Database>, nodeId: string): Promise<
       .executeTakeFirst();
     if (!node) throw Errors.notFound('node', nodeId);
     const claims = await claimIdsOnNode(trx, nodeId);
-    await trx.deleteFrom('nodes').where('id', '=', nodeId).execute();
+    await deleteNodeRow(trx, nodeId);
     await deleteEvents(trx, 'Node', nodeId);
     return claims;
   });

@@ -13,7 +13,7 @@ import { Errors } from '../errors.js';
 import { recordEvent } from '../events/events.repository.js';
 import { JOIN_TOKEN_PREFIX } from './join-tokens.service.js';
 import { agentTokenFor, gpusFromInventory, parseGpus } from './node-records.js';
-import { findNode, updateNodeGuarded } from './nodes.repository.js';
+import { findNode, recordNodeChange, updateNodeGuarded } from './nodes.repository.js';
 
 /**
  * registerNode is used by a new agent: it spends one use of a valid join token and creates the
@@ -71,6 +71,7 @@ export async function registerNode(
         version: 1,
       })
       .execute();
+    await recordNodeChange(trx, nodeId, 'ADDED');
     await recordEvent(trx, {
       kind: 'Node',
       objectId: nodeId,
