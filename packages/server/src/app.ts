@@ -40,6 +40,9 @@ export async function buildApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  // Watch streams never end by themselves: end them, or close() would wait for them forever.
+  app.addHook('preClose', () => ctx.watch.closeStreams());
+  app.addHook('onClose', () => ctx.watch.stop());
 
   await app.register(swagger, {
     openapi: {

@@ -10,6 +10,7 @@ import type { ControllerSignals } from './controller/signals.js';
 import type { AgentClient } from './agent-client/agent-client.js';
 import type { ServerMetrics } from './metrics/metrics.js';
 import type { Tunnel } from './tunnel/tunnel.service.js';
+import type { WatchService } from './watch/watch.service.js';
 
 /** AppContext is used to hand every domain module the shared parts it needs, explicitly. */
 export interface AppContext {
@@ -26,6 +27,8 @@ export interface AppContext {
   metrics: ServerMetrics;
   /** The frp tunnel, when UTOPIA_FRP_MODE is not off. */
   tunnel: Tunnel | undefined;
+  /** Watch streams and the change feed behind them. */
+  watch: WatchService;
 }
 
 /** RoutesPlugin is used to type each domain's route plugin (TypeBox-typed handlers). */

@@ -15,6 +15,7 @@ import { createControllerSignals } from './controller/signals.js';
 import { createServerMetrics } from './metrics/metrics.js';
 import { startLocalNode } from './local-node.js';
 import { createTunnel } from './tunnel/tunnel.service.js';
+import { createWatchService } from './watch/watch.service.js';
 
 /** RunningServer is used to reach a started server: its URL, its parts, and how to stop it. */
 export interface RunningServer {
@@ -50,13 +51,14 @@ export async function createContext(
       windowMs: config.loginWindowSeconds * 1000,
       now: () => clock.now(),
     });
+    const authenticate = createAuthenticator(db.kysely, jwt, clock);
     return {
       config,
       db,
       clock,
       jwt,
       loginLimiter,
-      authenticate: createAuthenticator(db.kysely, jwt, clock),
+      authenticate,
       agentTokenKey: await loadOrCreateSecret(db.kysely, 'agent_token_key'),
       agentClient: createAgentClient({ timeoutMs: config.agentTimeoutMs }),
       signals: createControllerSignals(),
@@ -65,6 +67,12 @@ export async function createContext(
         config.frp.mode === 'off'
           ? undefined
           : await createTunnel(db.kysely, config.frp, config.dataDir, log),
+      watch: createWatchService({
+        db,
+        config: config.watch,
+        authenticate,
+        log: (msg, extra) => log.warn(extra ?? {}, msg),
+      }),
     };
   } catch (e) {
     await db.close();
@@ -84,6 +92,7 @@ export async function startServer(
   const ctx = await createContext(config, clock, log);
   const admin = await ensureAdmin(ctx.db.kysely, clock, config.adminPassword);
   if (admin.generatedPassword !== undefined) options.onAdminPassword?.(admin.generatedPassword);
+  await ctx.watch.start();
   const built = await buildApp(ctx, logger);
   const address = await built.app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, testDatabases, type TestServer } from '../testing/harness.js';
+import { openWatch } from '../testing/watch-client.js';
 
 type Caller = 'anonymous' | 'user' | 'admin' | 'node';
 const CALLERS: readonly Caller[] = ['anonymous', 'user', 'admin', 'node'];
@@ -16,6 +17,8 @@ interface RouteCase {
   body?: (caller: Caller, ids: Ids) => unknown;
   /** The error code of a 401 when it is not UNAUTHENTICATED. */
   code401?: string;
+  /** A ?watch=1 stream: only its status is read, then it is closed. */
+  watch?: boolean;
 }
 
 interface Ids {
@@ -25,6 +28,7 @@ interface Ids {
   joinTokenId: string;
   tokenIds: Record<Caller, string>;
   claimIds: Record<Caller, string>;
+  adminClaimId: string;
 }
 
 const ANY_USER = { anonymous: 401, user: 200, admin: 200, node: 403 };
@@ -135,6 +139,13 @@ const TABLE: RouteCase[] = [
   { method: 'GET', url: '/api/nodes', expect: ANY_USER },
   {
     method: 'GET',
+    url: '/api/nodes',
+    path: () => '/api/nodes?watch=1',
+    watch: true,
+    expect: ANY_USER,
+  },
+  {
+    method: 'GET',
     url: '/api/nodes/:id',
     path: (ids) => `/api/nodes/${ids.nodeId}`,
     expect: ANY_USER,
@@ -167,9 +178,31 @@ const TABLE: RouteCase[] = [
   { method: 'GET', url: '/api/gpu-claims', expect: ANY_USER },
   {
     method: 'GET',
+    url: '/api/gpu-claims',
+    path: () => '/api/gpu-claims?watch=1',
+    watch: true,
+    expect: ANY_USER,
+  },
+  {
+    method: 'GET',
     url: '/api/gpu-claims/:id',
     path: (ids) => `/api/gpu-claims/${ids.claimIds.user}`,
     expect: ANY_USER,
+  },
+  {
+    method: 'GET',
+    url: '/api/gpu-claims/:id',
+    path: (ids) => `/api/gpu-claims/${ids.claimIds.user}?watch=1`,
+    watch: true,
+    expect: ANY_USER,
+  },
+  {
+    method: 'GET',
+    url: '/api/gpu-claims/:id',
+    // Another user's claim: a watch of it is refused as if it did not exist.
+    path: (ids) => `/api/gpu-claims/${ids.adminClaimId}?watch=1`,
+    watch: true,
+    expect: { anonymous: 401, user: 404, admin: 200, node: 403 },
   },
   {
     method: 'DELETE',
@@ -188,6 +221,17 @@ const TABLE: RouteCase[] = [
     expect: { anonymous: 404, user: 404, admin: 404, node: 404 },
   },
 ];
+
+// Test names for watch cases show the query; the ids in them are placeholders.
+const FAKE_IDS: Ids = {
+  userId: ':userId',
+  nodeId: ':nodeId',
+  doomedNodeId: ':doomed',
+  joinTokenId: ':jt',
+  tokenIds: { anonymous: '', user: '', admin: '', node: '' },
+  claimIds: { anonymous: ':id', user: ':id', admin: ':id', node: ':id' },
+  adminClaimId: ':adminClaimId',
+};
 
 async function registerNode(
   t: TestServer,
@@ -209,6 +253,20 @@ async function registerNode(
     },
   });
   return { nodeId: String(res.json.nodeId), credential: String(res.json.credential) };
+}
+
+// A stream that opens is closed at once; a refusal is read like any answer.
+async function watchStatus(
+  t: TestServer,
+  path: string,
+  token: string | undefined,
+): Promise<{ status: number; body: unknown; json: Record<string, unknown> }> {
+  const w = await openWatch(t, path, token === undefined ? {} : { token });
+  if ('close' in w) {
+    w.close();
+    return { status: w.status, body: null, json: {} };
+  }
+  return { status: w.status, body: w.json, json: w.json };
 }
 
 for (const dbKind of testDatabases()) {
@@ -246,6 +304,10 @@ for (const dbKind of testDatabases()) {
         });
         claimIds[caller] = String(res.json.id);
       }
+      const adminClaim = await t.api('POST', '/api/gpu-claims', {
+        token: tokens.admin,
+        body: { spec: CLAIM },
+      });
       const jt = await t.api('POST', '/api/join-tokens', { token: tokens.admin, body: {} });
       const joinTokenId = String((jt.json.joinToken as { id: string }).id);
       ids = {
@@ -255,25 +317,29 @@ for (const dbKind of testDatabases()) {
         joinTokenId,
         tokenIds,
         claimIds,
+        adminClaimId: String(adminClaim.json.id),
       };
     });
     after(() => t.close());
 
     test('the table covers every registered route', () => {
       const registered = t.server.built.routes.map((r) => `${r.method} ${r.url}`).sort();
-      const covered = TABLE.map((c) => `${c.method} ${c.url}`).sort();
+      const covered = [...new Set(TABLE.map((c) => `${c.method} ${c.url}`))].sort();
       assert.deepEqual(covered, registered);
     });
 
     for (const c of TABLE) {
       for (const caller of CALLERS) {
-        test(`${c.method} ${c.url} as ${caller} → ${c.expect[caller]}`, async () => {
+        const name = c.watch ? `${c.method} ${c.path?.(FAKE_IDS, caller)}` : `${c.method} ${c.url}`;
+        test(`${name} as ${caller} → ${c.expect[caller]}`, async () => {
           const path = c.path ? c.path(ids, caller) : c.url;
           const opts: { token?: string; body?: unknown } = {};
           const token = caller === 'anonymous' ? undefined : tokens[caller];
           if (token) opts.token = token;
           if (c.body) opts.body = c.body(caller, ids);
-          const res = await t.api(c.method, path, opts);
+          const res = c.watch
+            ? await watchStatus(t, path, token)
+            : await t.api(c.method, path, opts);
           assert.equal(res.status, c.expect[caller], JSON.stringify(res.body).slice(0, 300));
           if (res.status === 401) assert.equal(res.json.code, c.code401 ?? 'UNAUTHENTICATED');
           if (res.status === 403) assert.equal(res.json.code, 'FORBIDDEN');

@@ -1,4 +1,13 @@
-import { ClaimList, CreateClaimRequest, GpuClaim, IdParams, ListClaimsQuery } from '@utopia/shared';
+import {
+  ClaimList,
+  CreateClaimRequest,
+  GpuClaim,
+  IdParams,
+  isWatch,
+  ListClaimsQuery,
+  WatchHeaders,
+  WatchQuery,
+} from '@utopia/shared';
 import type { FastifyRequest } from 'fastify';
 import { currentUser } from '../auth/access.js';
 import type { UserPrincipal } from '../auth/principal.js';
@@ -6,8 +15,10 @@ import type { RoutesPlugin } from '../context.js';
 import type { ClaimRow } from '../db/schema.js';
 import { Errors } from '../errors.js';
 import { listEvents } from '../events/events.repository.js';
-import { errors } from '../http/responses.js';
+import { errors, orEventStream } from '../http/responses.js';
+import { findUserByUsername } from '../users/users.repository.js';
 import { toClaim } from './claim-view.js';
+import { claimWatchSource } from './claim-watch.js';
 import { decodeCursor, encodeCursor, selectClaims, type ClaimFilter } from './claims.queries.js';
 import { createClaim, requestClaimDeletion } from './claims.service.js';
 
@@ -86,16 +97,40 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
       config: { access: 'user' },
       schema: {
         tags: ['claims'],
-        summary: 'List claims (yours; admins see all), newest first',
+        summary: 'List claims (yours; admins see all), newest first; or watch them (watch=1)',
+        description:
+          'With `watch=1` the answer is a text/event-stream of the list and then every change (docs/api.md, "Watch"); `owner=` is the only filter it takes.',
         querystring: ListClaimsQuery,
-        response: { 200: ClaimList, ...errors(400, 401, 403) },
+        headers: WatchHeaders,
+        response: { 200: orEventStream(ClaimList), ...errors(400, 401, 403) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const p = currentUser(request);
       const q = request.query;
       if (p.role !== 'admin' && q.owner !== undefined && q.owner !== p.username) {
         throw Errors.forbidden("only admins may list other users' claims");
+      }
+      if (isWatch(q.watch)) {
+        // A stream has no pages (limit is ignored) and no filter on what changes (phase, node).
+        const unsupported = (['phase', 'node', 'cursor'] as const).filter(
+          (k) => q[k] !== undefined,
+        );
+        if (unsupported.length > 0)
+          throw Errors.validation(
+            `${unsupported.join(', ')} cannot be used with watch=1 (owner= can)`,
+            unsupported.map((k) => ({ field: `querystring.${k}`, message: 'is not for watch' })),
+          );
+        // An owner name that matches nobody watches nothing, as the list would show nothing.
+        const ownerId =
+          p.role !== 'admin'
+            ? p.userId
+            : q.owner === undefined
+              ? undefined
+              : ((await findUserByUsername(db, q.owner))?.id ?? '');
+        const source = claimWatchSource(db, ownerId === undefined ? {} : { ownerId });
+        ctx.watch.serve(request, reply, p, source, q.resourceVersion);
+        return;
       }
       const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
       if (q.cursor !== undefined && !after)
@@ -126,12 +161,23 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
       config: { access: 'user' },
       schema: {
         tags: ['claims'],
-        summary: 'Get a claim with its events (like kubectl describe)',
+        summary: 'Get a claim with its events (like kubectl describe); or watch it (watch=1)',
+        description:
+          'With `watch=1`: a text/event-stream of the claim and each change to it, ending after it is deleted (docs/api.md, "Watch").',
         params: IdParams,
-        response: { 200: GpuClaim, ...errors(401, 403, 404) },
+        querystring: WatchQuery,
+        headers: WatchHeaders,
+        response: { 200: orEventStream(GpuClaim), ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => claimView(request.params.id, currentUser(request)),
+    async (request, reply) => {
+      const p = currentUser(request);
+      const view = await claimView(request.params.id, p);
+      if (!isWatch(request.query.watch)) return view;
+      const ownerId = p.role === 'admin' ? undefined : p.userId;
+      const source = claimWatchSource(db, { id: view.id, ...(ownerId ? { ownerId } : {}) });
+      ctx.watch.serve(request, reply, p, source, request.query.resourceVersion);
+    },
   );
 
   app.delete(

@@ -26,7 +26,18 @@ export interface ServerConfig {
   nodePollIntervalMs: number;
   nodeGraceMs: number;
   leaseDurationMs: number;
+  watch: WatchConfig;
   frp: FrpConfig;
+}
+
+/** WatchConfig is used for watch streams and the change log behind them. */
+export interface WatchConfig {
+  pollMs: number;
+  heartbeatMs: number;
+  settleMs: number;
+  stallMs: number;
+  retentionSeconds: number;
+  maxChanges: number;
 }
 
 /** FrpConfig is used for the frp tunnel settings. */
@@ -163,6 +174,7 @@ function validate(raw: RawSettings): ServerConfig {
     ),
     nodeGraceMs: int(raw.nodeGraceMs, 'UTOPIA_NODE_GRACE_MS', 30_000, 100, 3_600_000),
     leaseDurationMs: int(raw.leaseDurationMs, 'UTOPIA_LEASE_DURATION_MS', 15_000, 1000, 600_000),
+    watch: watchConfig(raw),
     frp: frpConfig(raw),
   };
 }
@@ -206,6 +218,23 @@ function localAgent(value: string | undefined): number {
   if (value === undefined || value === 'false' || value === '0') return 0;
   if (value === 'true') return 4;
   return int(value, 'UTOPIA_LOCAL_AGENT', 0, 0, 64);
+}
+
+function watchConfig(raw: RawSettings): WatchConfig {
+  return {
+    pollMs: int(raw.watchPollMs, 'UTOPIA_WATCH_POLL_MS', 200, 10, 60_000),
+    heartbeatMs: int(raw.watchHeartbeatMs, 'UTOPIA_WATCH_HEARTBEAT_MS', 15_000, 50, 600_000),
+    settleMs: int(raw.watchSettleMs, 'UTOPIA_WATCH_SETTLE_MS', 2000, 0, 600_000),
+    stallMs: int(raw.watchStallMs, 'UTOPIA_WATCH_STALL_MS', 30_000, 100, 3_600_000),
+    retentionSeconds: int(
+      raw.watchRetentionSeconds,
+      'UTOPIA_WATCH_RETENTION_SECONDS',
+      3600,
+      60,
+      30 * 86400,
+    ),
+    maxChanges: int(raw.watchMaxChanges, 'UTOPIA_WATCH_MAX_CHANGES', 100_000, 1000, 100_000_000),
+  };
 }
 
 function frpConfig(raw: RawSettings): FrpConfig {

@@ -160,6 +160,50 @@ export const SERVER_SETTINGS = [
       'Controller lease: another replica takes over this long after the leader stops renewing',
   },
   {
+    key: 'watchPollMs',
+    env: 'UTOPIA_WATCH_POLL_MS',
+    flag: '--watch-poll-ms',
+    defaultText: '200',
+    description:
+      'How often watch streams read the change log (at once, too, when this replica commits)',
+  },
+  {
+    key: 'watchHeartbeatMs',
+    env: 'UTOPIA_WATCH_HEARTBEAT_MS',
+    flag: '--watch-heartbeat-ms',
+    defaultText: '15000',
+    description: 'Period of the heartbeat on idle watch streams (keeps proxies from closing them)',
+  },
+  {
+    key: 'watchSettleMs',
+    env: 'UTOPIA_WATCH_SETTLE_MS',
+    flag: '--watch-settle-ms',
+    defaultText: '2000',
+    description:
+      'How long a hole in the change log is waited for before it is taken as a rolled-back write (MySQL)',
+  },
+  {
+    key: 'watchStallMs',
+    env: 'UTOPIA_WATCH_STALL_MS',
+    flag: '--watch-stall-ms',
+    defaultText: '30000',
+    description: 'A watch client that takes no data for this long is disconnected (it resumes)',
+  },
+  {
+    key: 'watchRetentionSeconds',
+    env: 'UTOPIA_WATCH_RETENTION_SECONDS',
+    flag: '--watch-retention-seconds',
+    defaultText: '3600',
+    description: 'How long changes stay resumable; an older Last-Event-ID gets a RESYNC',
+  },
+  {
+    key: 'watchMaxChanges',
+    env: 'UTOPIA_WATCH_MAX_CHANGES',
+    flag: '--watch-max-changes',
+    defaultText: '100000',
+    description: 'Most changes kept in the change log, whatever their age',
+  },
+  {
     key: 'frpMode',
     env: 'UTOPIA_FRP_MODE',
     flag: '--frp-mode',

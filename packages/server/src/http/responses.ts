@@ -1,5 +1,5 @@
 import { ErrorBody } from '@utopia/shared';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 
 // The shared ErrorBody carries an $id; route schemas embed a copy without it so that the
 // OpenAPI generator does not see the same $id many times.
@@ -15,6 +15,25 @@ export function errors(...statuses: number[]): Record<number, TSchema> {
 
 /** NoContent is used for 204 answers. */
 export const NoContent = Type.Null({ description: 'No content' });
+
+/**
+ * orEventStream is used by routes that answer JSON, or with `?watch=1` a text/event-stream, so
+ * the OpenAPI document shows both.
+ */
+export function orEventStream<T extends TSchema>(json: T): TUnsafe<Static<T>> {
+  return Type.Unsafe<Static<T>>({
+    description: 'The object as JSON; with watch=1, a stream of server-sent events',
+    content: {
+      'application/json': { schema: json },
+      'text/event-stream': {
+        schema: Type.String({
+          description:
+            'Events ADDED, MODIFIED, DELETED (data: the object as JSON), SNAPSHOT_END, BOOKMARK, RESYNC; id: the resource version',
+        }),
+      },
+    },
+  });
+}
 
 /** inline is used to embed a shared schema that carries an $id into a route schema. */
 export function inline<T extends TSchema>(schema: T): T {

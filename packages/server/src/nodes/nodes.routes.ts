@@ -7,16 +7,20 @@ import {
   NodeSelfUpdateRequest,
   NodeSelfUpdateResponse,
   UpdateNodeRequest,
+  WatchHeaders,
+  WatchQuery,
+  isWatch,
 } from '@utopia/shared';
-import { currentNodeId } from '../auth/access.js';
+import { currentNodeId, currentUser } from '../auth/access.js';
 import type { RoutesPlugin } from '../context.js';
 import { isoAt } from '../db/time.js';
 import { Errors } from '../errors.js';
-import { errors, inline, NoContent } from '../http/responses.js';
+import { errors, inline, NoContent, orEventStream } from '../http/responses.js';
+import { nodeWatchSource } from './node-watch.js';
 import { deleteNode, drainNode } from './node-removal.service.js';
 import { toNode } from './node-records.js';
 import { reservationHolders } from '../claims/claims.repository.js';
-import { findNode, listNodes, updateNodeGuarded } from './nodes.repository.js';
+import { findNode, findNodeView, listNodes, updateNodeGuarded } from './nodes.repository.js';
 import { registerNode, updateNodeSelf } from './registration.service.js';
 
 /** nodeRoutes is used by agents to join and report, and by people to see and manage nodes. */
@@ -24,9 +28,9 @@ export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
   const db = ctx.db.kysely;
 
   async function nodeView(id: string): Promise<Node> {
-    const row = await findNode(db, id);
-    if (!row) throw Errors.notFound('node', id);
-    return toNode(row, (await reservationHolders(db, id)).get(id) ?? new Map());
+    const view = await findNodeView(db, id);
+    if (!view) throw Errors.notFound('node', id);
+    return view.node;
   }
 
   app.post(
@@ -78,11 +82,26 @@ export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
       config: { access: 'user' },
       schema: {
         tags: ['nodes'],
-        summary: 'List nodes with their GPUs and reservations',
-        response: { 200: NodeList, ...errors(401, 403) },
+        summary: 'List nodes with their GPUs and reservations; or watch them (watch=1)',
+        description:
+          'With `watch=1` the answer is a text/event-stream of the nodes and then every change (docs/api.md, "Watch").',
+        querystring: WatchQuery,
+        headers: WatchHeaders,
+        response: { 200: orEventStream(NodeList), ...errors(400, 401, 403) },
       },
     },
-    async () => {
+    async (request, reply) => {
+      if (isWatch(request.query.watch)) {
+        const source = nodeWatchSource(db);
+        ctx.watch.serve(
+          request,
+          reply,
+          currentUser(request),
+          source,
+          request.query.resourceVersion,
+        );
+        return;
+      }
       const holders = await reservationHolders(db);
       return { items: (await listNodes(db)).map((n) => toNode(n, holders.get(n.id) ?? new Map())) };
     },

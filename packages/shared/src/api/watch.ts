@@ -52,6 +52,16 @@ export const WatchQuery = Type.Object(
 );
 export type WatchQuery = Static<typeof WatchQuery>;
 
+/** WatchHeaders is used to document and check Last-Event-ID, which a reconnecting EventSource sends. */
+export const WatchHeaders = Type.Object({
+  'last-event-id': Type.Optional(
+    Type.String({
+      pattern: '^[0-9]{1,15}$',
+      description: 'Resume a watch after this event id (wins over ?resourceVersion=)',
+    }),
+  ),
+});
+
 /** WatchPosition is used as the data of SNAPSHOT_END and BOOKMARK events. */
 export const WatchPosition = Type.Object(
   { resourceVersion: ResourceVersion },
