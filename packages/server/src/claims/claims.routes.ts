@@ -3,7 +3,6 @@ import {
   CreateClaimRequest,
   GpuClaim,
   IdParams,
-  isWatch,
   ListClaimsQuery,
   WatchHeaders,
   WatchQuery,
@@ -18,6 +17,7 @@ import { listEvents } from '../events/events.repository.js';
 import { errors, orEventStream } from '../http/responses.js';
 import { findUserByUsername } from '../users/users.repository.js';
 import { toClaim } from './claim-view.js';
+import { wantsWatch } from '../watch/watch.service.js';
 import { claimWatchSource } from './claim-watch.js';
 import { decodeCursor, encodeCursor, selectClaims, type ClaimFilter } from './claims.queries.js';
 import { createClaim, requestClaimDeletion } from './claims.service.js';
@@ -111,7 +111,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
       if (p.role !== 'admin' && q.owner !== undefined && q.owner !== p.username) {
         throw Errors.forbidden("only admins may list other users' claims");
       }
-      if (isWatch(q.watch)) {
+      if (wantsWatch(q)) {
         // A stream has no pages (limit is ignored) and no filter on what changes (phase, node).
         const unsupported = (['phase', 'node', 'cursor'] as const).filter(
           (k) => q[k] !== undefined,
@@ -173,7 +173,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
     async (request, reply) => {
       const p = currentUser(request);
       const view = await claimView(request.params.id, p);
-      if (!isWatch(request.query.watch)) return view;
+      if (!wantsWatch(request.query)) return view;
       const ownerId = p.role === 'admin' ? undefined : p.userId;
       const source = claimWatchSource(db, { id: view.id, ...(ownerId ? { ownerId } : {}) });
       ctx.watch.serve(request, reply, p, source, request.query.resourceVersion);

@@ -9,13 +9,13 @@ import {
   UpdateNodeRequest,
   WatchHeaders,
   WatchQuery,
-  isWatch,
 } from '@utopia/shared';
 import { currentNodeId, currentUser } from '../auth/access.js';
 import type { RoutesPlugin } from '../context.js';
 import { isoAt } from '../db/time.js';
 import { Errors } from '../errors.js';
 import { errors, inline, NoContent, orEventStream } from '../http/responses.js';
+import { wantsWatch } from '../watch/watch.service.js';
 import { nodeWatchSource } from './node-watch.js';
 import { deleteNode, drainNode } from './node-removal.service.js';
 import { toNode } from './node-records.js';
@@ -91,7 +91,7 @@ export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
       },
     },
     async (request, reply) => {
-      if (isWatch(request.query.watch)) {
+      if (wantsWatch(request.query)) {
         const source = nodeWatchSource(db);
         ctx.watch.serve(
           request,

@@ -41,7 +41,12 @@ for (const dbKind of testDatabases()) {
     let t: TestServer;
     const feeds: ChangeFeed[] = [];
     const newFeed = async (settleMs: number): Promise<ChangeFeed> => {
-      const feed = createChangeFeed(t.server.ctx.db, { pollMs: 20, settleMs, log: () => {} });
+      const feed = createChangeFeed(t.server.ctx.db, {
+        pollMs: 20,
+        settleMs,
+        isWatched: () => true,
+        log: () => {},
+      });
       await feed.start();
       feeds.push(feed);
       return feed;

@@ -32,6 +32,8 @@ export interface ChangeFeedOptions {
   pollMs: number;
   /** How long a hole in the rv sequence is waited for before it is taken as a rollback. */
   settleMs: number;
+  /** Whether any stream reads the feed now: only then does a local commit trigger a read. */
+  isWatched: () => boolean;
   log: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -155,7 +157,10 @@ export function createChangeFeed(db: Db, opts: ChangeFeedOptions): ChangeFeed {
       head = Math.max(floor, (await nthNewestRv(db.kysely, START_BEHIND)) ?? floor);
       ringFloor = head;
       stopped = false;
-      unsubscribe = db.onCommit(() => schedule(0));
+      // Under a burst of writes with nobody watching, reading after every commit is wasted work.
+      unsubscribe = db.onCommit(() => {
+        if (opts.isWatched()) schedule(0);
+      });
       await runPoll();
     },
     async stop() {

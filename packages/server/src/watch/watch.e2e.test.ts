@@ -86,7 +86,7 @@ for (const dbKind of testDatabases()) {
         const phases = all.map((e) =>
           e.event === 'DELETED' ? 'deleted' : claimOf(e)?.status.phase,
         );
-        const firstAt = (p: string): number => phases.indexOf(p);
+        const firstAt = (p: string): number => phases.findIndex((x) => x === p);
         assert.equal(phases[0], 'Pending', phases.join(' → '));
         assert.ok(firstAt('Pending') < firstAt('Scheduled'), phases.join(' → '));
         assert.ok(firstAt('Scheduled') < firstAt('Running'), phases.join(' → '));

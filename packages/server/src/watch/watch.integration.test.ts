@@ -192,6 +192,8 @@ for (const dbKind of testDatabases()) {
         ['/api/gpu-claims?watch=1&phase=Pending', alice, {}, 400],
         ['/api/gpu-claims?watch=maybe', alice, {}, 400],
         ['/api/gpu-claims?watch=1&resourceVersion=abc', alice, {}, 400],
+        ['/api/gpu-claims?resourceVersion=5', alice, {}, 400],
+        ['/api/nodes?watch=0&resourceVersion=5', alice, {}, 400],
         ['/api/gpu-claims?watch=1', alice, { lastEventId: 'x1' }, 400],
       ];
       for (const [path, token, extra, status] of cases) {
@@ -284,6 +286,24 @@ for (const dbKind of testDatabases()) {
         w.close();
       } finally {
         await replica.close();
+      }
+    });
+  });
+
+  describe(`a local write reaches its watchers without waiting for a poll (${dbKind})`, () => {
+    test('with a one-minute poll period, a change arrives at once', async () => {
+      const t = await startTestServer(dbKind, { UTOPIA_WATCH_POLL_MS: '60000' });
+      try {
+        const token = await t.adminToken();
+        const w = await mustWatch(t, '/api/gpu-claims?watch=1', { token });
+        await w.waitFor('the snapshot end', (e) => e.event === 'SNAPSHOT_END');
+        const began = Date.now();
+        const claim = await createClaimAs(t, token, { spec: SPEC });
+        await w.waitFor('the claim', isAbout(claim.id), 10_000);
+        assert.ok(Date.now() - began < 10_000);
+        w.close();
+      } finally {
+        await t.close();
       }
     });
   });

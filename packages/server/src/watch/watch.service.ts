@@ -1,3 +1,4 @@
+import { isWatch, type WatchQuery } from '@utopia/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { UserPrincipal } from '../auth/principal.js';
@@ -43,6 +44,16 @@ export interface WatchServiceDeps {
 
 const VERSION = /^[0-9]{1,15}$/;
 
+/** wantsWatch is used by routes to read `?watch=`; a resourceVersion without it is a 400. */
+export function wantsWatch(q: WatchQuery): boolean {
+  if (isWatch(q.watch)) return true;
+  if (q.resourceVersion !== undefined)
+    throw Errors.validation('resourceVersion is only for watch=1', [
+      { field: 'querystring.resourceVersion', message: 'needs watch=1' },
+    ]);
+  return false;
+}
+
 /**
  * resumePoint is used to read where a client resumes: the Last-Event-ID header (what a browser's
  * EventSource sends on reconnect, so it wins) or ?resourceVersion=. Bad input is a 400 before
@@ -61,13 +72,14 @@ function resumePoint(request: FastifyRequest, query: string | undefined): number
 
 /** createWatchService is used once per server. */
 export function createWatchService(deps: WatchServiceDeps): WatchService {
+  let compactor: Compactor | undefined;
+  const open = new Map<SseWriter, Promise<void>>();
   const feed = createChangeFeed(deps.db, {
     pollMs: deps.config.pollMs,
     settleMs: deps.config.settleMs,
+    isWatched: () => open.size > 0,
     log: deps.log,
   });
-  let compactor: Compactor | undefined;
-  const open = new Map<SseWriter, Promise<void>>();
 
   return {
     feed,
