@@ -70,16 +70,6 @@ test('invalid settings name the setting', () => {
   }
 });
 
-test('an unknown key in the config file is an error', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'agent-config-'));
-  const file = join(dir, 'agent.yaml');
-  writeFileSync(file, 'serverUrl: http://s\nvolumes: /etc\n');
-  assert.throws(
-    () => parseCommandLine(['--config', file], {}, '/srv'),
-    /unknown setting 'volumes'/,
-  );
-});
-
 test('--help documents every setting with its default', () => {
   assert.deepEqual(parseCommandLine(['--help'], {}), { action: 'help' });
   const help = renderAgentHelp();

@@ -34,6 +34,8 @@ test('invalid settings name the setting', () => {
     [[], { UTOPIA_PORT: '70000' }, /UTOPIA_PORT/],
     [[], { UTOPIA_DATABASE_URL: 'postgres://x' }, /UTOPIA_DATABASE_URL/],
     [[], { UTOPIA_LOG_LEVEL: 'loud' }, /UTOPIA_LOG_LEVEL/],
+    [[], { UTOPIA_FRP_ALLOW_PORTS: '80-90' }, /UTOPIA_FRP_ALLOW_PORTS/],
+    [[], { UTOPIA_FRP_MODE: 'external' }, /UTOPIA_FRPS_ADMIN_URL/],
     [[], { UTOPIA_ADMIN_PASSWORD: 'short' }, /UTOPIA_ADMIN_PASSWORD/],
     [['--bogus', '1'], {}, /--bogus/],
     [['--port'], {}, /--port/],
@@ -44,6 +46,20 @@ test('invalid settings name the setting', () => {
       (e: unknown) => e instanceof ConfigError && pattern.test(e.message),
     );
   }
+});
+
+test('the log level may be silent, like the agent', () => {
+  assert.equal(loadConfig([], { UTOPIA_LOG_LEVEL: 'silent' }).logLevel, 'silent');
+});
+
+test('a nested value in the config file is refused, not turned into a string', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'utopia-config-'));
+  const file = join(dir, 'utopia.yaml');
+  writeFileSync(file, 'port: [8080]\n');
+  assert.throws(
+    () => loadConfig(['--config', file], {}),
+    (e: unknown) => e instanceof ConfigError && /'port' must be a scalar/.test(e.message),
+  );
 });
 
 test('--help lists every setting with its default', () => {

@@ -1,11 +1,4 @@
-/** SettingSpec is used to describe one server setting once, for the loader, `--help` and docs. */
-export interface SettingSpec<K extends string = string> {
-  key: K;
-  env: string;
-  flag: string;
-  defaultText: string;
-  description: string;
-}
+import { LOG_LEVELS_TEXT, SettingsTable, type SettingSpec } from '@utopia/shared/config';
 
 /** SERVER_SETTINGS lists every server setting; `--help` and docs/configuration.md are built from it. */
 export const SERVER_SETTINGS = [
@@ -49,7 +42,7 @@ export const SERVER_SETTINGS = [
     env: 'UTOPIA_LOG_LEVEL',
     flag: '--log-level',
     defaultText: 'info',
-    description: 'trace, debug, info, warn, error or fatal',
+    description: LOG_LEVELS_TEXT,
   },
   {
     key: 'jwtTtlSeconds',
@@ -222,20 +215,20 @@ export const SERVER_SETTINGS = [
 /** SettingKey is used to name one server setting. */
 export type SettingKey = (typeof SERVER_SETTINGS)[number]['key'];
 
+/** SERVER_SETTINGS_TABLE is used to load the server's settings and render its `--help`. */
+export const SERVER_SETTINGS_TABLE = new SettingsTable<SettingKey>(SERVER_SETTINGS, {
+  program: 'utopia-server',
+  configEnv: 'UTOPIA_CONFIG',
+});
+
 /** renderHelp is used to print `utopia-server --help`. */
 export function renderHelp(): string {
-  const lines = [
-    'Usage: utopia-server [--config FILE] [--flag value ...]',
-    '',
-    'Each setting is read from, lowest precedence first: its default, the config file',
-    '(--config FILE or UTOPIA_CONFIG; YAML or JSON with the keys below), the environment',
-    'variable, then the command-line flag.',
-    '',
-  ];
-  for (const s of SERVER_SETTINGS) {
-    lines.push(`  ${s.flag} (${s.env}; file key ${s.key})`);
-    lines.push(`      ${s.description}. Default: ${s.defaultText}`);
-  }
-  lines.push('', '  --config FILE (UTOPIA_CONFIG)', '  --help');
-  return lines.join('\n');
+  return SERVER_SETTINGS_TABLE.renderHelp(
+    [
+      'Each setting is read from, lowest precedence first: its default, the config file',
+      '(--config FILE or UTOPIA_CONFIG; YAML or JSON with the keys below), the environment',
+      'variable, then the command-line flag.',
+    ],
+    ['--help, -h'],
+  );
 }
