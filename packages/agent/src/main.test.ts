@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_SETTINGS } from './config/agent-settings.js';
+import { tempDir } from './test-support/temp-dir.js';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -46,11 +46,11 @@ test('an invalid setting exits 2 with a message naming it', () => {
   assert.match(env.err, /listen \(--listen, UTOPIA_AGENT_LISTEN\): 'nowhere'/);
 });
 
-test('a rejected join token exits 1 with a clear message (no retry loop)', async () => {
+test('a rejected join token exits 1 with a clear message (no retry loop)', async (t) => {
   const { FakeServer } = await import('./test-support/fake-server.js');
   const fake = new FakeServer();
   const url = await fake.listen();
-  const dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
+  const dir = tempDir(t, 'agent-main-');
   writeFileSync(
     join(dir, 'agent.yaml'),
     `serverUrl: ${url}\njoinToken: wrong\nlisten: 127.0.0.1:0\nsimulateGpus: 1\n`,
@@ -80,12 +80,12 @@ test('a rejected join token exits 1 with a clear message (no retry loop)', async
   assert.equal(fake.calls.length, 1);
 });
 
-test('SIGTERM: stops serving and exits 0 (containers are left to be adopted)', async () => {
+test('SIGTERM: stops serving and exits 0 (containers are left to be adopted)', async (t) => {
   const { FakeServer } = await import('./test-support/fake-server.js');
   const { spawn } = await import('node:child_process');
   const fake = new FakeServer();
   const url = await fake.listen();
-  const dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
+  const dir = tempDir(t, 'agent-main-');
   const child = spawn(
     process.execPath,
     [

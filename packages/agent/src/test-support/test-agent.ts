@@ -1,5 +1,5 @@
 // Starts a real agent in-process against a FakeServer; tests only.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../agent.js';
@@ -39,9 +39,22 @@ export interface TestAgent {
   ): Promise<ApiResponse>;
 }
 
+// A data directory outlives its agent (a restart reuses it for "the same node"), so the ones made
+// here go when the test process ends.
+const madeDataDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of madeDataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function newDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'utopia-agent-'));
+  madeDataDirs.push(dir);
+  return dir;
+}
+
 /** startTestAgent is used to run an agent with simulated GPUs on a free loopback port. */
 export async function startTestAgent(opts: TestAgentOptions): Promise<TestAgent> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'utopia-agent-'));
+  const dataDir = opts.dataDir ?? newDataDir();
   const config = validateSettings(
     {
       serverUrl: opts.serverUrl,
