@@ -24,6 +24,8 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
+// Which Node ran the suite belongs in its log (scripts/test-all.sh runs it on two).
+console.log(`run-tests: ${files.length} test files on Node ${process.version}`);
 const result = spawnSync(
   process.execPath,
   [
