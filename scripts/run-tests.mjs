@@ -17,7 +17,7 @@ function findTests(dir, out) {
   return out;
 }
 
-const files = (roots.length > 0 ? roots : ['packages'])
+const files = (roots.length > 0 ? roots : ['packages', 'scripts'])
   .flatMap((r) => (statSync(r).isDirectory() ? findTests(r, []) : [r]))
   .sort();
 if (files.length === 0) {

@@ -13,7 +13,7 @@ import { createAgentClient } from './agent-client/agent-client.js';
 import { createController, type Controller } from './controller/controller.js';
 import { createControllerSignals } from './controller/signals.js';
 import { createServerMetrics } from './metrics/metrics.js';
-import { startLocalNode } from './local-node.js';
+import { acceptBootstrapJoinToken } from './nodes/join-tokens.service.js';
 import { createTunnel } from './tunnel/tunnel.service.js';
 
 /** RunningServer is used to reach a started server: its URL, its parts, and how to stop it. */
@@ -83,15 +83,13 @@ export async function startServer(
   const log: Logger = logger || pino({ enabled: false });
   const ctx = await createContext(config, clock, log);
   const admin = await ensureAdmin(ctx.db.kysely, clock, config.adminPassword);
+  if (config.bootstrapJoinToken !== undefined)
+    await acceptBootstrapJoinToken(ctx.db.kysely, clock, config.bootstrapJoinToken);
   if (admin.generatedPassword !== undefined) options.onAdminPassword?.(admin.generatedPassword);
   const built = await buildApp(ctx, logger);
   const address = await built.app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   await ctx.tunnel?.start(Number(new URL(url).port));
-  const localNode =
-    config.localAgentGpus > 0
-      ? await startLocalNode(ctx, url, config.localAgentGpus, log)
-      : undefined;
   const controller = createController(ctx, (msg, extra) =>
     logger ? logger.info(extra ?? {}, msg) : undefined,
   );
@@ -103,7 +101,6 @@ export async function startServer(
     controller,
     async close() {
       await controller.stop();
-      await localNode?.close();
       await ctx.tunnel?.stop();
       await built.app.close();
       await ctx.db.close();

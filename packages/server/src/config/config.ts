@@ -19,7 +19,7 @@ export interface ServerConfig {
   loginMaxPerAddress: number;
   loginWindowSeconds: number;
   schedulingPolicy: 'best-fit' | 'first-fit';
-  localAgentGpus: number;
+  bootstrapJoinToken: string | undefined;
   reconcileConcurrency: number;
   resyncIntervalMs: number;
   runningCheckMs: number;
@@ -75,7 +75,7 @@ function validate(raw: ServerRawSettings): ServerConfig {
       'best-fit',
       'first-fit',
     ] as const),
-    localAgentGpus: localAgent(raw.localAgent),
+    bootstrapJoinToken: raw.bootstrapJoinToken,
     reconcileConcurrency: int('reconcileConcurrency', 8, 1, 256),
     resyncIntervalMs: int('resyncIntervalMs', 30_000, 100, 3_600_000),
     runningCheckMs: int('runningCheckMs', 10_000, 50, 3_600_000),
@@ -92,12 +92,6 @@ function password(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (value.length < 8) throw table.error('adminPassword', 'must be at least 8 characters');
   return value;
-}
-
-function localAgent(value: string | undefined): number {
-  if (value === undefined || value === 'false' || value === '0') return 0;
-  if (value === 'true') return 4;
-  return table.integer('localAgent', value, 0, 64);
 }
 
 function frpConfig(raw: ServerRawSettings, bindPort: number): FrpConfig {

@@ -87,12 +87,12 @@ export const SERVER_SETTINGS = [
     description: 'best-fit (keep big holes for big claims) or first-fit',
   },
   {
-    key: 'localAgent',
-    env: 'UTOPIA_LOCAL_AGENT',
-    flag: '--local-agent',
-    defaultText: 'false',
+    key: 'bootstrapJoinToken',
+    env: 'UTOPIA_BOOTSTRAP_JOIN_TOKEN',
+    flag: '--bootstrap-join-token',
+    defaultText: 'none',
     description:
-      'Also run a local utopia-agent with simulated GPUs (count), e.g. 4; false for none',
+      'A join token (utj_<id>.<secret>) made by a launcher for an agent it starts too: accepted once, for an hour (npm start uses it)',
   },
   {
     key: 'reconcileConcurrency',

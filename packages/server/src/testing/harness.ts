@@ -96,7 +96,15 @@ export async function startTestServer(
     ...overrides,
   });
   const options = clock ? { logger: false as const, clock } : { logger: false as const };
-  let server = await startServer(config, options);
+  let server: RunningServer;
+  try {
+    server = await startServer(config, options);
+  } catch (e) {
+    // A server that refuses to start leaves no temp dir or database behind.
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   let cachedAdmin: string | undefined;
   const api: TestServer['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
