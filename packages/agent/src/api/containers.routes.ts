@@ -11,6 +11,7 @@ import {
 } from '@utopia/shared';
 import type { ContainerService } from '../runtime/container.service.js';
 import { agentErrors } from './agent-error.js';
+import { dropNulls } from './wire-compat.js';
 
 /** ContainersRoutesOptions is used to hand the routes their service. */
 export interface ContainersRoutesOptions {
@@ -39,6 +40,7 @@ export const containersRoutes: FastifyPluginAsyncTypebox<ContainersRoutesOptions
           422: AgentErrorBody,
         },
       },
+      preValidation: async (req) => dropNulls(req.body),
     },
     async (req, reply) => {
       const result = await containers.create(req.body);

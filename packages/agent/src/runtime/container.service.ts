@@ -12,8 +12,10 @@ import {
 import { describeIndices, Labels, parseGpuLabel, pullingInfo, toInfo } from './container-info.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
-// Environment a user may not set: the agent alone decides which GPUs a container sees.
-const RESERVED_ENV = new Set(['NVIDIA_VISIBLE_DEVICES', 'UTOPIA_GPU_IDS']);
+// Environment a user may not set: the agent alone decides which GPUs a container sees. The
+// NVIDIA runtime reads NVIDIA_VISIBLE_DEVICES; CUDA reads CUDA_VISIBLE_DEVICES, and left unset
+// it enumerates exactly the devices the runtime gave the container.
+const RESERVED_ENV = new Set(['NVIDIA_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'UTOPIA_GPU_IDS']);
 // States in which a container holds its GPUs.
 const LIVE_STATES = new Set(['created', 'running', 'paused', 'restarting']);
 const GPU_LOCK = '\0gpus';
@@ -199,6 +201,8 @@ export class ContainerService {
     } catch (err) {
       if (isRuntimeError(err) && err.kind === 'unavailable')
         throw agentErrors.dockerUnavailable(err.message);
+      // An Engine that went away during the pull says nothing about the image.
+      await this.#guard(() => runtime.ping());
       throw agentErrors.imageNotFound(image, err instanceof Error ? err.message : String(err));
     } finally {
       this.#pulling.delete(claimId);

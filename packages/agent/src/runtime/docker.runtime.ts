@@ -1,6 +1,8 @@
 import Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
+import { toRuntimeError, isSocketError } from './docker-errors.js';
+import { readPullProgress } from './docker-pull.js';
 import {
   RuntimeError,
   type ContainerCreateSpec,
@@ -26,6 +28,11 @@ export class DockerRuntime implements ContainerRuntime {
     this.#docker = docker;
   }
 
+  /** #container is used for every call on one container, its id made a safe URL path segment. */
+  #container(id: string): Docker.Container {
+    return this.#docker.getContainer(idSegment(id));
+  }
+
   async ping(): Promise<void> {
     await call(() => this.#docker.ping());
   }
@@ -40,7 +47,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async inspect(id: string): Promise<ContainerDetails | undefined> {
     try {
-      return toDetails(await call(() => this.#docker.getContainer(id).inspect()));
+      return toDetails(await call(() => this.#container(id).inspect()));
     } catch (err) {
       if (err instanceof RuntimeError && err.kind === 'not-found') return undefined;
       throw err;
@@ -49,7 +56,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async hasImage(image: string): Promise<boolean> {
     try {
-      await call(() => this.#docker.getImage(image).inspect());
+      await call(() => this.#docker.getImage(imageSegment(image)).inspect());
       return true;
     } catch (err) {
       if (err instanceof RuntimeError && err.kind === 'not-found') return false;
@@ -58,20 +65,14 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async pullImage(image: string): Promise<void> {
+    imageSegment(image);
     try {
-      const stream = await this.#docker.pull(image);
-      // Errors met half-way through a pull arrive inside the progress stream, not as a status.
-      await new Promise<void>((resolve, reject) => {
-        this.#docker.modem.followProgress(stream, (err: Error | null, output: unknown[]) => {
-          const failed = err ?? output.find(isProgressError);
-          if (failed) reject(failed instanceof Error ? failed : new Error(progressMessage(failed)));
-          else resolve();
-        });
-      });
+      await readPullProgress(await this.#docker.pull(image));
     } catch (err) {
-      const known = toRuntimeError(err);
-      if (known.kind === 'unavailable') throw known;
-      throw new RuntimeError('image-pull', known.message);
+      // Only a lost Engine is transient; whatever Docker answered (an unknown repository, a
+      // registry it cannot reach) leaves the image missing: the caller reports it as such.
+      if (isSocketError(err)) throw toRuntimeError(err);
+      throw new RuntimeError('image-pull', toRuntimeError(err).message);
     }
   }
 
@@ -112,12 +113,12 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async start(id: string): Promise<void> {
-    await call(() => this.#docker.getContainer(id).start());
+    await call(() => this.#container(id).start());
   }
 
   async remove(id: string): Promise<void> {
     try {
-      await call(() => this.#docker.getContainer(id).remove({ force: true }));
+      await call(() => this.#container(id).remove({ force: true }));
     } catch (err) {
       if (err instanceof RuntimeError && err.kind === 'not-found') return;
       // "removal of container ... is already in progress" also ends with the container gone.
@@ -127,7 +128,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async logs(id: string, opts: LogOptions): Promise<Readable> {
-    const container = this.#docker.getContainer(id);
+    const container = this.#container(id);
     const base = {
       stdout: true,
       stderr: true,
@@ -147,6 +148,27 @@ export class DockerRuntime implements ContainerRuntime {
     }
     return out;
   }
+}
+
+/**
+ * idSegment is used before a container id or name goes into an Engine API path. dockerode pastes
+ * it in as is, the Engine decodes %2F and cleans "..", and dockerode follows the redirect that
+ * follows to a host of the path's choosing without an error handler: so nothing but a plain
+ * name gets through, and it is encoded all the same.
+ */
+function idSegment(id: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) {
+    throw new RuntimeError('rejected', `not a container id or name: ${JSON.stringify(id)}`);
+  }
+  return encodeURIComponent(id);
+}
+
+/** imageSegment is used likewise for an image reference (one with "/" in it: no "." segments). */
+function imageSegment(image: string): string {
+  const parts = image.split('/');
+  const bad = parts.some((p) => !/^[A-Za-z0-9]/.test(p)) || /[^\x21-\x7e]/.test(image);
+  if (bad) throw new RuntimeError('rejected', `not an image reference: ${JSON.stringify(image)}`);
+  return encodeURIComponent(image);
 }
 
 function destroyStream(stream: NodeJS.ReadableStream): void {
@@ -201,58 +223,10 @@ function unixOrNull(iso: string | undefined): number | null {
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
 }
 
-function isProgressError(item: unknown): boolean {
-  return typeof item === 'object' && item !== null && 'error' in item;
-}
-
-function progressMessage(item: unknown): string {
-  const e = (item as { error?: unknown; errorDetail?: { message?: unknown } }) ?? {};
-  return String(e.errorDetail?.message ?? e.error ?? 'pull failed');
-}
-
 async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     throw toRuntimeError(err);
   }
-}
-
-/** toRuntimeError is used to turn a dockerode/socket error into a classified RuntimeError. */
-export function toRuntimeError(err: unknown): RuntimeError {
-  if (err instanceof RuntimeError) return err;
-  const e = (err ?? {}) as {
-    statusCode?: unknown;
-    code?: unknown;
-    json?: unknown;
-    message?: unknown;
-  };
-  const message = dockerMessage(e);
-  if (
-    typeof e.code === 'string' &&
-    ['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE'].includes(e.code)
-  ) {
-    return new RuntimeError('unavailable', `Docker Engine unreachable: ${message}`);
-  }
-  switch (e.statusCode) {
-    case 404:
-      return new RuntimeError('not-found', message);
-    case 409:
-      return new RuntimeError('conflict', message);
-    case 400:
-      return new RuntimeError('rejected', message);
-    default:
-      return new RuntimeError(
-        typeof e.statusCode === 'number' ? 'rejected' : 'unavailable',
-        message,
-      );
-  }
-}
-
-function dockerMessage(e: { json?: unknown; message?: unknown }): string {
-  const json = e.json as { message?: unknown } | undefined;
-  if (json && typeof json.message === 'string') return json.message;
-  return typeof e.message === 'string'
-    ? e.message.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '')
-    : 'unknown Docker error';
 }

@@ -16,6 +16,16 @@ export class FakeServer {
   validJoinToken = 'join-ok';
   knownCredentials = new Map<string, string>();
   failNext = 0;
+  #registered = 0;
+  readonly #nodeIdPrefix: string;
+
+  /**
+   * Test files that share one Docker Engine give each server its own node id prefix: agents of
+   * two files must never both be "node-1" there, or each would take the other's containers.
+   */
+  constructor(nodeIdPrefix = 'node') {
+    this.#nodeIdPrefix = nodeIdPrefix;
+  }
   server: Server = createServer((req, res) => void this.handle(req, res));
 
   async listen(port = 0): Promise<string> {
@@ -58,7 +68,7 @@ export class FakeServer {
           message: 'join token is invalid, expired or revoked',
         });
       }
-      const nodeId = `node-${this.knownCredentials.size + 1}`;
+      const nodeId = `${this.#nodeIdPrefix}-${++this.#registered}`;
       this.knownCredentials.set(`cred-${nodeId}`, nodeId);
       return reply(201, { nodeId, credential: `cred-${nodeId}`, agentToken: `agent-${nodeId}` });
     }
