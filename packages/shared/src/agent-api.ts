@@ -214,6 +214,13 @@ export const AgentContainerParams = Type.Object(
 );
 export type AgentContainerParams = Static<typeof AgentContainerParams>;
 
+/** AgentRemoveAllResponse is used to answer DELETE /api/v1/containers: what was removed. */
+export const AgentRemoveAllResponse = Type.Object(
+  { container_ids: Type.Array(Type.String()) },
+  { $id: 'AgentRemoveAllResponse', additionalProperties: false },
+);
+export type AgentRemoveAllResponse = Static<typeof AgentRemoveAllResponse>;
+
 /** AgentLogsQuery is used to choose how much of a container's log to read, and whether to follow. */
 export const AgentLogsQuery = Type.Object(
   {

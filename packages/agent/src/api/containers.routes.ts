@@ -8,6 +8,7 @@ import {
   AgentCreateContainerResponse,
   AgentErrorBody,
   AgentLogsQuery,
+  AgentRemoveAllResponse,
 } from '@utopia/shared';
 import type { ContainerService } from '../runtime/container.service.js';
 import { agentErrors } from './agent-error.js';
@@ -52,6 +53,13 @@ export const containersRoutes: FastifyPluginAsyncTypebox<ContainersRoutesOptions
     '/containers',
     { schema: { response: { 200: Type.Array(AgentContainerInfo), ...errors } } },
     async () => containers.list(),
+  );
+
+  // The server calls this when an admin deletes the node: no claim container may keep its GPUs.
+  app.delete(
+    '/containers',
+    { schema: { response: { 200: AgentRemoveAllResponse, ...errors } } },
+    async () => ({ container_ids: await containers.removeAll() }),
   );
 
   app.get(

@@ -103,6 +103,7 @@ describe('Docker failures through a fault proxy in front of a real Docker Engine
             ['GET', '/api/v1/containers'],
             ['GET', '/api/v1/containers/abc'],
             ['DELETE', '/api/v1/containers/abc'],
+            ['DELETE', '/api/v1/containers'],
           ] as const) {
             const res = await b.call(method, path);
             assert.equal(res.status, 503, `${socket} ${method} ${path}: ${res.text}`);

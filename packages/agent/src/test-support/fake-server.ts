@@ -28,6 +28,13 @@ export class FakeServer {
   }
   server: Server = createServer((req, res) => void this.handle(req, res));
 
+  /** forget is used to play a server that deleted the node (or lost its database). */
+  forget(nodeId: string): void {
+    for (const [credential, id] of this.knownCredentials) {
+      if (id === nodeId) this.knownCredentials.delete(credential);
+    }
+  }
+
   async listen(port = 0): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;

@@ -18,6 +18,8 @@ export interface TestAgentOptions {
   joinToken?: string;
   /** Replace the GPU backend (e.g. a fake "real GPU" one that requests devices). */
   gpuBackend?: GpuBackend;
+  /** Machine id (seed of the simulated GPU UUIDs); default: one per data directory. */
+  machineId?: string;
 }
 
 /** ApiResponse is used to hand a test the status, body and headers of one call. */
@@ -58,7 +60,7 @@ export async function startTestAgent(opts: TestAgentOptions): Promise<TestAgent>
   );
   const agent = await startAgent(config, {
     logger: silentLogger(),
-    machineId: `test-${dataDir}`,
+    machineId: opts.machineId ?? `test-${dataDir}`,
     ...(opts.runLabel ? { extraLabels: opts.runLabel } : {}),
     ...(opts.gpuBackend ? { gpuBackend: opts.gpuBackend } : {}),
   });
