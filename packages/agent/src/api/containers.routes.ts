@@ -99,6 +99,8 @@ export const containersRoutes: FastifyPluginAsyncTypebox<ContainersRoutesOptions
     async (req, reply) => {
       const follow = req.query.follow ?? false;
       const stream = await containers.logs(req.params.id, req.query.tail, follow);
+      // Listened to at once: an error before Fastify pipes the stream must not go uncaught.
+      stream.on('error', (err) => req.log.debug({ err }, 'container log stream failed'));
       // A follower that hangs up must not leave Docker's log stream open.
       followers.add(stream);
       stream.on('close', () => followers.delete(stream));

@@ -239,3 +239,37 @@ test('GPUs held by containers of other node ids: by UUID, and by index when a co
   assert.deepEqual(await rejoined.removeAll(), []);
   assert.equal(rt.containers.size, 3);
 });
+
+test('a container created but never started (its start was lost) is started by the retry', async () => {
+  const rt = new FakeRuntime();
+  const svc = service(rt);
+  rt.startError = new RuntimeError('unavailable', 'Docker Engine unreachable: socket hang up');
+  await rejectsWith(
+    svc.create({ claim_id: 'lost', image: 'img:1', gpu_ids: [0] }),
+    'DOCKER_UNAVAILABLE',
+    503,
+  );
+  // The failed start removed it; had the removal been lost too, the retry finds it "created".
+  const id = await rt.create({
+    name: 'utopia-claim-lost',
+    image: 'img:1',
+    labels: {
+      'utopia.managed': 'true',
+      'utopia.claim_id': 'lost',
+      'utopia.gpu_ids': '0',
+      'utopia.node_id': 'node-7',
+    },
+    env: [],
+    command: undefined,
+    workingDir: undefined,
+    networkMode: 'none',
+    ports: [],
+    gpuDeviceIds: [],
+  });
+  rt.startError = undefined;
+  assert.deepEqual(await svc.create({ claim_id: 'lost', image: 'img:1', gpu_ids: [0] }), {
+    containerId: id,
+    created: false,
+  });
+  assert.equal(rt.containers.get(id)?.state.status, 'running');
+});

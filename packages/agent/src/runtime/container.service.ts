@@ -67,8 +67,12 @@ export class ContainerService {
   async create(req: AgentCreateContainerRequest): Promise<CreateResult> {
     return this.#locks.run(req.claim_id, async () => {
       const existing = await this.#findByClaim(req.claim_id);
-      if (existing && !hasOtherGpus(existing, req))
+      if (existing && !hasOtherGpus(existing, req)) {
+        // Created but never started: the answer to an earlier start was lost (say dockerd
+        // restarting), or this agent stopped in between.
+        if (existing.state.status === 'created') await this.#start(existing.id);
         return { containerId: existing.id, created: false };
+      }
       // The server moved this claim to other GPUs while an old container lingered here: the
       // server is the authority, so the stale container goes rather than holding the old GPUs.
       if (existing) await this.#guard(() => this.#opts.runtime.remove(existing.id));

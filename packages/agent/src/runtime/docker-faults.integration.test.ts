@@ -73,6 +73,31 @@ describe('Docker failures through a fault proxy in front of a real Docker Engine
     assert.deepEqual(left, []);
   });
 
+  test(
+    'a connection cut in the middle of an answer is transient too, not a call that never ends',
+    { timeout: 30_000 },
+    async () => {
+      const b = await suite.agent({ socketPath: proxy.socketPath, dockerCallTimeoutMs: 1500 });
+      proxy.rule = (method, path) =>
+        method === 'GET' && path === '/containers/json' ? 'cut-answer' : undefined;
+      const started = Date.now();
+      const list = await b.call('GET', '/api/v1/containers');
+      assert.equal(list.status, 503, list.text);
+      assert.deepEqual(errorOf(list.json), UNAVAILABLE);
+      assert.match(String(field(list.json, 'error')), /did not answer within 1\.5s/);
+      assert.ok(Date.now() - started < 10_000);
+      // The claim's lock is not held for good: once Docker answers again, so does the agent.
+      proxy.rule = (method, path) =>
+        method === 'POST' && path === '/containers/create' ? 'cut-answer' : undefined;
+      const body = { claim_id: claim('cut-answer'), image: TEST_IMAGE, command: ['sleep', '300'] };
+      const cut = await b.call('POST', '/api/v1/containers', { body });
+      assert.equal(cut.status, 503, cut.text);
+      proxy.rule = () => undefined;
+      const again = await b.call('POST', '/api/v1/containers', { body });
+      assert.equal(again.status, 201, again.text);
+    },
+  );
+
   test('a pull that fails while Docker answers is permanent; a lost Engine during a pull is not', async () => {
     const image = `utopia-test/not-here-${suite.runId}:1`;
     const pull = (name: string): ReturnType<TestAgent['call']> =>

@@ -4,6 +4,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { toRuntimeError, isSocketError } from './docker-errors.js';
 import { readPullProgress } from './docker-pull.js';
 import {
+  isRuntimeError,
   RuntimeError,
   type ContainerCreateSpec,
   type ContainerDetails,
@@ -20,12 +21,44 @@ export function createDockerClient(socket: string | undefined): Docker {
   return new Docker({ socketPath: socket.replace(/^unix:\/\//, '') });
 }
 
+/** DockerRuntimeOptions is used to tune the Docker runtime (tests shorten the deadline). */
+export interface DockerRuntimeOptions {
+  /** Longest wait for one Engine call (not for a pull's or a followed log's stream). */
+  callTimeoutMs?: number;
+}
+
+// As kubelet's --runtime-request-timeout: long enough for a busy Engine, short of forever.
+const DEFAULT_CALL_TIMEOUT_MS = 120_000;
+
 /** DockerRuntime is used as the real ContainerRuntime, through the Engine API (dockerode). */
 export class DockerRuntime implements ContainerRuntime {
   readonly #docker: Docker;
+  readonly #callTimeoutMs: number;
 
-  constructor(docker: Docker) {
+  constructor(docker: Docker, opts: DockerRuntimeOptions = {}) {
     this.#docker = docker;
+    this.#callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  }
+
+  /**
+   * #call is used for every Engine call: its error is classified, and it gets a deadline.
+   * docker-modem never settles a call whose connection is cut after the answer began (say
+   * dockerd restarting), and a call that never ends would hold its claim's lock for good.
+   */
+  #call<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#deadline(call(fn));
+  }
+
+  #deadline<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const s = this.#callTimeoutMs / 1000;
+        reject(new RuntimeError('unavailable', `Docker Engine did not answer within ${s}s`));
+      }, this.#callTimeoutMs);
+      timer.unref();
+    });
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
   }
 
   /** #container is used for every call on one container, its id made a safe URL path segment. */
@@ -34,11 +67,11 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async ping(): Promise<void> {
-    await call(() => this.#docker.ping());
+    await this.#call(() => this.#docker.ping());
   }
 
   async listManaged(): Promise<ContainerDetails[]> {
-    const summaries = await call(() =>
+    const summaries = await this.#call(() =>
       this.#docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } }),
     );
     const details = await Promise.all(summaries.map((s) => this.inspect(s.Id)));
@@ -47,7 +80,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async inspect(id: string): Promise<ContainerDetails | undefined> {
     try {
-      return toDetails(await call(() => this.#container(id).inspect()));
+      return toDetails(await this.#call(() => this.#container(id).inspect()));
     } catch (err) {
       if (err instanceof RuntimeError && err.kind === 'not-found') return undefined;
       throw err;
@@ -56,7 +89,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async hasImage(image: string): Promise<boolean> {
     try {
-      await call(() => this.#docker.getImage(imageSegment(image)).inspect());
+      await this.#call(() => this.#docker.getImage(imageSegment(image)).inspect());
       return true;
     } catch (err) {
       if (err instanceof RuntimeError && err.kind === 'not-found') return false;
@@ -67,11 +100,11 @@ export class DockerRuntime implements ContainerRuntime {
   async pullImage(image: string): Promise<void> {
     imageSegment(image);
     try {
-      await readPullProgress(await this.#docker.pull(image));
+      await readPullProgress(await this.#deadline(this.#docker.pull(image)));
     } catch (err) {
-      // Only a lost Engine is transient; whatever Docker answered (an unknown repository, a
-      // registry it cannot reach) leaves the image missing: the caller reports it as such.
-      if (isSocketError(err)) throw toRuntimeError(err);
+      // Only a lost (or silent) Engine is transient; whatever Docker answered (an unknown
+      // repository, a registry it cannot reach) leaves the image missing: the caller says so.
+      if (isSocketError(err) || isRuntimeError(err)) throw toRuntimeError(err);
       throw new RuntimeError('image-pull', toRuntimeError(err).message);
     }
   }
@@ -84,7 +117,7 @@ export class DockerRuntime implements ContainerRuntime {
       exposed[key] = {};
       bindings[key] = [{ HostPort: p.hostPort === 0 ? '' : String(p.hostPort) }];
     }
-    const container = await call(() =>
+    const container = await this.#call(() =>
       this.#docker.createContainer({
         name: spec.name,
         Image: spec.image,
@@ -113,12 +146,12 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async start(id: string): Promise<void> {
-    await call(() => this.#container(id).start());
+    await this.#call(() => this.#container(id).start());
   }
 
   async remove(id: string): Promise<void> {
     try {
-      await call(() => this.#container(id).remove({ force: true }));
+      await this.#call(() => this.#container(id).remove({ force: true }));
     } catch (err) {
       if (err instanceof RuntimeError && err.kind === 'not-found') return;
       // "removal of container ... is already in progress" also ends with the container gone.
@@ -137,13 +170,15 @@ export class DockerRuntime implements ContainerRuntime {
     };
     const out = new PassThrough();
     if (opts.follow) {
-      const stream = await call(() => container.logs({ ...base, follow: true }));
+      const stream = await this.#call(() => container.logs({ ...base, follow: true }));
       this.#docker.modem.demuxStream(stream, out, out);
       stream.on('end', () => out.end());
+      // A connection cut by the Engine closes its stream without 'end' or 'error'.
+      stream.on('close', () => out.end());
       stream.on('error', (err: Error) => out.destroy(err));
       out.on('close', () => destroyStream(stream));
     } else {
-      const buffer = await call(() => container.logs({ ...base, follow: false }));
+      const buffer = await this.#call(() => container.logs({ ...base, follow: false }));
       out.end(demuxBuffer(buffer));
     }
     return out;

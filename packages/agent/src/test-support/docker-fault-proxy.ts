@@ -5,8 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Fault is used to say what the proxy does instead of passing a call on. */
-export type Fault = { status: number; message: string } | 'reset';
+/**
+ * Fault is used to say what the proxy does instead of passing a call on: answer with an error,
+ * cut the connection before answering ('reset'), or after the answer began ('cut-answer').
+ */
+export type Fault = { status: number; message: string } | 'reset' | 'cut-answer';
 
 /** FaultRule is used to pick the calls that fail: method and path (API version stripped). */
 export type FaultRule = (method: string, path: string) => Fault | undefined;
@@ -32,6 +35,11 @@ export class DockerFaultProxy {
       const fault = this.rule(method, path.split('?')[0] ?? path);
       if (fault === 'reset') {
         req.socket.destroy();
+        return;
+      }
+      if (fault === 'cut-answer') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('[{"Id":', () => req.socket.destroy());
         return;
       }
       if (fault) {
