@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_SETTINGS } from './config/agent-settings.js';
+import { spawnAgent } from './test-support/agent-process.js';
 import { tempDir } from './test-support/temp-dir.js';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -82,47 +83,21 @@ test('a rejected join token exits 1 with a clear message (no retry loop)', async
 
 test('SIGTERM: stops serving and exits 0 (containers are left to be adopted)', async (t) => {
   const { FakeServer } = await import('./test-support/fake-server.js');
-  const { spawn } = await import('node:child_process');
   const fake = new FakeServer();
   const url = await fake.listen();
   const dir = tempDir(t, 'agent-main-');
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=utopia-source',
-      '--import',
-      'tsx',
-      main,
-      '--server-url',
-      url,
-      '--join-token',
-      'join-ok',
-    ],
-    {
-      env: {
-        PATH: process.env.PATH,
-        UTOPIA_AGENT_DATA_DIR: dir,
-        UTOPIA_AGENT_LISTEN: '127.0.0.1:0',
-        UTOPIA_AGENT_SIMULATE_GPUS: '2',
-        UTOPIA_AGENT_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
-      },
-    },
-  );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  // 1. Wait for the "agent ready" log line, which carries the URL.
-  let log = '';
-  const agentUrl = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      log += d.toString();
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"agent ready"/.exec(log);
-      if (m?.[1]) resolve(m[1]);
-    });
-    void exited.then(() => reject(new Error(`agent exited early:\n${log}`)));
+  const agent = spawnAgent(['--server-url', url, '--join-token', 'join-ok'], {
+    UTOPIA_AGENT_DATA_DIR: dir,
+    UTOPIA_AGENT_LISTEN: '127.0.0.1:0',
+    UTOPIA_AGENT_SIMULATE_GPUS: '2',
+    UTOPIA_AGENT_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
   });
+  // 1. Wait for the "agent ready" log line, which carries the URL.
+  const agentUrl = await agent.ready;
   assert.equal((await fetch(`${agentUrl}/health`)).status, 200);
   // 2. SIGTERM: a clean exit, and the port no longer answers.
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0, log);
+  agent.child.kill('SIGTERM');
+  assert.equal(await agent.exited, 0, agent.log());
   await assert.rejects(fetch(`${agentUrl}/health`));
   await fake.close();
 });

@@ -9,6 +9,7 @@ import { readIdentity } from './identity-store.js';
 import {
   ensureRegistered,
   RegistrationError,
+  UnknownNodeError,
   type RegistrationOptions,
 } from './registration.client.js';
 
@@ -114,7 +115,11 @@ test('an identity unknown to the server stops with a clear error and never re-re
   fake.knownCredentials.clear(); // the server's database was reset
 
   await assert.rejects(ensureRegistered(options(url, dir)), (err: unknown) => {
-    assert.ok(err instanceof RegistrationError);
+    assert.ok(err instanceof UnknownNodeError);
+    assert.deepEqual(
+      { nodeId: err.nodeId, forgotten: err.forgotten },
+      { nodeId: 'node-1', forgotten: true },
+    );
     assert.match(err.message, /identity \(id node-1\) is not known to the server/);
     assert.match(err.message, /NODE_CREDENTIAL_INVALID/);
     assert.match(err.message, /remove .*agent-identity\.json and give a new join token/);
