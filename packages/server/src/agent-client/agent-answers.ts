@@ -8,6 +8,7 @@ import {
   AgentContainerList,
   AgentCreateContainerResponse,
   AgentMetricsResponse,
+  AgentRemoveAllResponse,
 } from '@utopia/shared';
 
 /** AnswerCheck is used to turn an agent's parsed JSON into a typed answer, or say what is wrong. */
@@ -33,4 +34,5 @@ export const AgentAnswers = {
   containerList: createAnswerCheck(AgentContainerList),
   container: createAnswerCheck(AgentContainerInfo),
   metrics: createAnswerCheck(AgentMetricsResponse),
+  removeAll: createAnswerCheck(AgentRemoveAllResponse),
 } as const;

@@ -53,6 +53,8 @@ export interface AgentClient {
   getContainer(t: AgentTarget, id: string): Promise<AgentContainerInfo | undefined>;
   /** deleteContainer succeeds when the container is gone, including when it never existed. */
   deleteContainer(t: AgentTarget, id: string): Promise<void>;
+  /** removeAllContainers is used when a node is deleted: every claim container there goes. */
+  removeAllContainers(t: AgentTarget): Promise<string[]>;
   metrics(t: AgentTarget): Promise<AgentMetricsResponse>;
 }
 
@@ -158,6 +160,11 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       );
       if (status !== 204 && status !== 200 && status !== 404)
         fail(t, 'delete container', status, json);
+    },
+    async removeAllContainers(t) {
+      const answer = await call(t, 'DELETE', '/api/v1/containers');
+      if (answer.status !== 200) fail(t, 'remove all containers', answer.status, answer.json);
+      return read(t, 'remove all containers', answer, AgentAnswers.removeAll).container_ids;
     },
     async metrics(t) {
       const answer = await call(t, 'GET', '/api/v1/metrics');
