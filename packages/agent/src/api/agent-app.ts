@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AgentErrorReason, type AgentErrorBody } from '@utopia/shared';
 import type { AgentLogger } from '../logger.js';
-import { isAgentError } from './agent-error.js';
+import { isAgentError } from '../agent-error.js';
 import { createBearerCheck } from './bearer-auth.js';
 import { containersRoutes } from './containers.routes.js';
 import { metricsRoutes, publicRoutes, type NodeRoutesOptions } from './node.routes.js';

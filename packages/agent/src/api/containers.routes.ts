@@ -11,7 +11,7 @@ import {
   AgentRemoveAllResponse,
 } from '@utopia/shared';
 import type { ContainerService } from '../runtime/container.service.js';
-import { agentErrors } from './agent-error.js';
+import { agentErrors } from '../agent-error.js';
 import { dropNulls } from './wire-compat.js';
 
 /** ContainersRoutesOptions is used to hand the routes their service. */

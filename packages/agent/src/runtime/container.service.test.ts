@@ -4,7 +4,7 @@ import type { GpuBackend, GpuDevice } from '../gpu/gpu-backend.js';
 import { SimulatedGpuBackend } from '../gpu/simulated.backend.js';
 import { silentLogger } from '../logger.js';
 import { FakeRuntime } from '../test-support/fake-runtime.js';
-import { AgentError } from '../api/agent-error.js';
+import { AgentError } from '../agent-error.js';
 import { RuntimeError } from './container-runtime.js';
 import { ContainerService } from './container.service.js';
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { AgentContainerInfo, AgentCreateContainerRequest } from '@utopia/shared';
-import { agentErrors, AgentError } from '../api/agent-error.js';
+import { agentErrors, AgentError } from '../agent-error.js';
 import type { GpuBackend, GpuDevice } from '../gpu/gpu-backend.js';
 import type { AgentLogger } from '../logger.js';
 import {
