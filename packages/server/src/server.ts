@@ -58,8 +58,8 @@ export async function createContext(
     const key = Buffer.from(await loadOrCreateSecret(db.kysely, 'jwt_signing_key'), 'base64url');
     const jwt = createJwtSigner(key, config.jwtTtlSeconds, () => clock.now());
     const loginLimiter = createLoginLimiter({
-      maxFailuresPerUser: config.loginMaxFailures,
-      maxAttemptsPerAddress: config.loginMaxPerAddress,
+      freeFailures: config.loginMaxFailures,
+      maxFailuresPerAddress: config.loginMaxPerAddress,
       windowMs: config.loginWindowSeconds * 1000,
       now: () => clock.now(),
     });
