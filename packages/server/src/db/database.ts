@@ -4,7 +4,11 @@ import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type Dialect } from
 import { createConnection, createPool } from 'mysql2';
 import { LATEST_MIGRATION, MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema.js';
-import { createPrivateDir, securePrivateSqliteFiles, type PermissionWarning } from './private-files.js';
+import {
+  createPrivateDir,
+  securePrivateSqliteFiles,
+  type PermissionWarning,
+} from './private-files.js';
 
 /** DbKind is used where the two dialects truly differ (say, which error means "duplicate key"). */
 export type DbKind = 'sqlite' | 'mysql';

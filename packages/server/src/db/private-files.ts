@@ -38,7 +38,10 @@ export function ensurePrivateDir(path: string, warn: PermissionWarning): void {
     chmodSync(path, PRIVATE_DIR);
     warn(`${path} was open to other users (mode ${octal(mode)}); set it to 0700`, path);
   } catch (e) {
-    warn(`${path} is open to other users (mode ${octal(mode)}) and chmod failed: ${errorCode(e)}`, path);
+    warn(
+      `${path} is open to other users (mode ${octal(mode)}) and chmod failed: ${errorCode(e)}`,
+      path,
+    );
   }
 }
 
