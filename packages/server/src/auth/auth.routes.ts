@@ -44,7 +44,10 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
           throw Errors.unauthenticated('wrong username or password, or the account is disabled');
         }
         outcome = 'succeeded';
-        const { token, expiresAt } = await ctx.jwt.issue(user.id);
+        const { token, expiresAt } = await ctx.jwt.issue({
+          userId: user.id,
+          generation: user.token_generation,
+        });
         return { token, expiresAt: expiresAt.toISOString(), user: toUser(user) };
       } finally {
         admission.settle(outcome);
@@ -88,7 +91,13 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
         ]);
       }
       const hash = await hashPassword(request.body.newPassword);
-      await updateUser(db, row.id, { password_hash: hash, updated_at: isoAt(ctx.clock.now()) });
+      // Every session ends, this one included: the client logs in again with the new password.
+      await updateUser(
+        db,
+        row.id,
+        { password_hash: hash, updated_at: isoAt(ctx.clock.now()) },
+        { endSessions: true },
+      );
       return reply.status(204).send(null);
     },
   );
