@@ -3,6 +3,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type Dialect } from 'kysely';
 import { createConnection, createPool } from 'mysql2';
 import { LATEST_MIGRATION, MIGRATIONS } from './migrations/index.js';
+import { redactingPool } from './mysql-errors.js';
 import type { Database } from './schema.js';
 import {
   createPrivateDir,
@@ -55,7 +56,7 @@ function sqliteDialect(url: string, warn: PermissionWarning): Dialect {
 async function mysqlDialect(url: string): Promise<Dialect> {
   await createMysqlDatabaseIfMissing(url);
   const pool = createPool({ uri: url, connectionLimit: 10, timezone: 'Z', charset: 'utf8mb4' });
-  return new MysqlDialect({ pool });
+  return new MysqlDialect({ pool: redactingPool(pool) });
 }
 
 // A fresh MariaDB has no database for us yet: create it, so a URL is all an operator gives.
