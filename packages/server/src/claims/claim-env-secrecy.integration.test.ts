@@ -53,6 +53,16 @@ for (const dbKind of testDatabases()) {
       assert.ok(!log.text().includes(SECRET), 'the secret is nowhere in the log');
     });
 
+    test('a refused env value is not quoted back in the 400', async () => {
+      const body = claimBody('too-long');
+      body.spec.env = { API_KEY: `${SECRET}${'x'.repeat(8200)}` };
+      const res = await t.api('POST', '/api/gpu-claims', { token: user, body });
+      assert.equal(res.status, 400);
+      assert.equal(res.json.code, 'VALIDATION_FAILED');
+      assert.ok(!JSON.stringify(res.body).includes(SECRET), JSON.stringify(res.body));
+      assert.ok(!log.text().includes(SECRET), 'the secret is nowhere in the log');
+    });
+
     test('a statement the database refuses is logged without the values it carried', async () => {
       // 1. Make the database refuse every new claim, as a full disk or a too-long value would.
       const db = t.server.ctx.db.kysely;
