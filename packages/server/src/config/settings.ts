@@ -63,21 +63,23 @@ export const SERVER_SETTINGS = [
     env: 'UTOPIA_LOGIN_MAX_FAILURES',
     flag: '--login-max-failures',
     defaultText: '5',
-    description: 'Failed logins per user within the window before 429',
+    description:
+      'Failed logins of one username from one client address before each further try waits (1 s, doubling, up to 15 min)',
   },
   {
     key: 'loginMaxPerAddress',
     env: 'UTOPIA_LOGIN_MAX_PER_ADDRESS',
     flag: '--login-max-per-address',
     defaultText: '30',
-    description: 'Login attempts per client address within the window before 429',
+    description: 'Failed logins from one client address (any username) per window before 429',
   },
   {
     key: 'loginWindowSeconds',
     env: 'UTOPIA_LOGIN_WINDOW_SECONDS',
     flag: '--login-window-seconds',
     defaultText: '900',
-    description: 'Window of the login rate limits, in seconds',
+    description:
+      'Window of the per-address limit; a quiet (username, address) pair is forgotten after it, in seconds',
   },
   {
     key: 'schedulingPolicy',
