@@ -8,6 +8,7 @@ import { authRoutes } from './auth/auth.routes.js';
 import type { AppContext } from './context.js';
 import { healthRoutes } from './health/health.routes.js';
 import { handleError, handleNotFound } from './http/error-handler.js';
+import { withRedactedRequests } from './http/log-redaction.js';
 import { validatorCompiler } from './http/validation.js';
 import { userRoutes } from './users/users.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
@@ -34,7 +35,7 @@ export async function buildApp(
   logger: FastifyBaseLogger | false,
 ): Promise<BuiltApp> {
   const app = Fastify({
-    loggerInstance: logger === false ? undefined : logger,
+    loggerInstance: logger === false ? undefined : withRedactedRequests(logger),
     bodyLimit: ctx.config.bodyLimitBytes,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -69,6 +69,9 @@ class FakeAgents implements AgentClient {
     this.containers.delete(id);
     return Promise.resolve();
   }
+  removeAllContainers(): never {
+    throw new Error('not used by the reconciler');
+  }
   metrics(): never {
     throw new Error('not used by the reconciler');
   }

@@ -13,6 +13,8 @@ export interface UsersTable {
   gpu_quota: number | null;
   created_at: string;
   updated_at: string;
+  /** Bumped to end every login session (JWT) issued before; see auth/authenticate.ts. */
+  token_generation: Generated<number>;
 }
 
 /** ApiTokensTable is used to type long-lived API tokens (only a hash of the secret is kept). */

@@ -179,7 +179,15 @@ export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
       },
     },
     async (request, reply) => {
-      const claimIds = await deleteNode(db, request.params.id);
+      const claimIds = await deleteNode(
+        {
+          db,
+          agents: ctx.agentClient,
+          agentTokenKey: ctx.agentTokenKey,
+          log: (msg) => request.log.info(msg),
+        },
+        request.params.id,
+      );
       claimIds.forEach((id) => ctx.signals.claimChanged(id));
       ctx.signals.nodesChanged();
       return reply.status(204).send(null);

@@ -1,13 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ImageReference } from '../image-reference.js';
 import { Id, Timestamp } from './common.js';
 import { LabelKey, LabelValue } from './nodes.js';
 import { WatchQuery } from './watch.js';
-
-// Docker's reference grammar (distribution/reference), simplified: [host[:port]/]path[:tag][@digest].
-const DOMAIN =
-  '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?/)?';
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const IMAGE_PATTERN = `^${DOMAIN}${COMPONENT}(?:/${COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`;
 
 /** ClaimPhase is used for where a claim is in its life. */
 export const ClaimPhase = Type.Union([
@@ -56,12 +51,7 @@ export const ClaimPort = Type.Object(
 /** ClaimSpec is used to say what a claim wants; only its owner writes it. */
 export const ClaimSpec = Type.Object(
   {
-    image: Type.String({
-      minLength: 1,
-      maxLength: 255,
-      pattern: IMAGE_PATTERN,
-      description: 'Image reference, e.g. pytorch/pytorch:2.4.0',
-    }),
+    image: ImageReference,
     resources: ClaimResources,
     command: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 128 })),
     env: Type.Optional(
