@@ -46,7 +46,7 @@ export async function recordChange(trx: Transaction<Database>, c: ChangeInput): 
 }
 
 /** readChanges is used by the change feed: rows after `after` (up to `through`), in rv order. */
-export function readChanges(
+export async function readChanges(
   db: Conn,
   after: number,
   limit: number,
@@ -54,7 +54,9 @@ export function readChanges(
 ): Promise<ResourceChangeRow[]> {
   let q = db.selectFrom('resource_changes').selectAll().where('rv', '>', after);
   if (through !== undefined) q = q.where('rv', '<=', through);
-  return q.orderBy('rv').limit(limit).execute();
+  const rows = await q.orderBy('rv').limit(limit).execute();
+  // A driver set to return BIGINT as text must not turn rv arithmetic into concatenation.
+  return rows.map((r) => ({ ...r, rv: Number(r.rv) }));
 }
 
 /** latestRv is used to learn the newest committed resource version (the watermark if none). */
