@@ -52,7 +52,9 @@ async function createMysqlDatabaseIfMissing(url: string): Promise<void> {
   parsed.pathname = '/';
   const conn = createConnection({ uri: parsed.toString() }).promise();
   try {
-    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`);
+    await conn.query(
+      `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+    );
   } finally {
     await conn.end();
   }

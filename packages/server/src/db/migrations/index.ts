@@ -1,10 +1,12 @@
 import type { Migration } from 'kysely';
 import * as initial from './001-initial.js';
+import * as columnSizes from './002-column-sizes.js';
 
 /** MIGRATIONS is used to apply the schema in order; never edit one that has shipped, add another. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
+  '002-column-sizes': columnSizes,
 };
 
-/** LATEST_MIGRATION is used by /readyz to check that the schema is current. */
-export const LATEST_MIGRATION = '001-initial';
+/** LATEST_MIGRATION is used by /readyz to check that the schema is current (names sort in order). */
+export const LATEST_MIGRATION: string = Object.keys(MIGRATIONS).sort().at(-1) ?? '';
