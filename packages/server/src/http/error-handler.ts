@@ -1,7 +1,11 @@
 import { ErrorCode, type ErrorBody } from '@utopia/shared';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { isDatabaseUnavailable } from '../db/database.js';
 import { isAppError, type FieldProblem } from '../errors.js';
+
+/** RETRY_AFTER_SECONDS is used in the Retry-After header of every 503. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** errorBody is used to build the one error shape every failure is answered with. */
 export function errorBody(
@@ -70,9 +74,13 @@ function mapFastifyError(err: FastifyError): ErrorBody | undefined {
   return undefined;
 }
 
-/** handleError is the root error handler: coded errors as they are, anything else masked as 500. */
+/**
+ * handleError is the root error handler: coded errors as they are, a database that cannot serve
+ * as 503 with Retry-After, anything else masked as 500.
+ */
 export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (isAppError(err)) {
+    if (err.statusCode === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     void reply
       .status(err.statusCode)
       .send(errorBody(err.statusCode, err.code, err.message, err.details));
@@ -86,6 +94,15 @@ export function handleError(err: FastifyError, request: FastifyRequest, reply: F
   const status = err.statusCode ?? 500;
   if (status < 500) {
     void reply.status(status).send(errorBody(status, ErrorCode.ValidationFailed, err.message));
+    return;
+  }
+  if (isDatabaseUnavailable(err)) {
+    // Only the code and message: a driver error may carry the failing SQL with its values.
+    request.log.warn({ code: err.code, message: err.message }, 'database unavailable');
+    void reply
+      .status(503)
+      .header('retry-after', String(RETRY_AFTER_SECONDS))
+      .send(errorBody(503, ErrorCode.Unavailable, 'the database is unavailable; retry later'));
     return;
   }
   request.log.error({ err }, 'request failed');
