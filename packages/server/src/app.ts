@@ -36,6 +36,8 @@ export async function buildApp(
   const app = Fastify({
     loggerInstance: logger === false ? undefined : logger,
     bodyLimit: ctx.config.bodyLimitBytes,
+    // Bad percent-encoding in a URL is answered in our error shape too.
+    frameworkErrors: handleError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);

@@ -1,4 +1,4 @@
-import { ErrorCode, type ErrorBody } from '@utopia/shared';
+import { ErrorCode, TEXT_FORMAT, TEXT_PATTERN_PREFIX, type ErrorBody } from '@utopia/shared';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { isDatabaseUnavailable } from '../db/database.js';
@@ -22,6 +22,7 @@ export function errorBody(
 interface ValidationIssue {
   instancePath?: string;
   message?: string;
+  keyword?: string;
   params?: Record<string, unknown>;
 }
 
@@ -37,6 +38,11 @@ function fieldOf(context: string | undefined, issue: ValidationIssue): string {
 function describe(issue: ValidationIssue): string {
   if (typeof issue.params?.['additionalProperty'] === 'string') return 'is not a known field';
   if (typeof issue.params?.['missingProperty'] === 'string') return 'is required';
+  const pattern = issue.params?.['pattern'];
+  const text =
+    (typeof pattern === 'string' && pattern.startsWith(TEXT_PATTERN_PREFIX)) ||
+    issue.params?.['format'] === TEXT_FORMAT;
+  if (text) return 'must not contain NUL characters or lone surrogates';
   return issue.message ?? 'is invalid';
 }
 
@@ -67,6 +73,12 @@ function mapFastifyError(err: FastifyError): ErrorBody | undefined {
       );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return errorBody(400, ErrorCode.ValidationFailed, 'body is not valid JSON');
+    case 'FST_ERR_BAD_URL':
+      return errorBody(
+        400,
+        ErrorCode.ValidationFailed,
+        'the URL is not valid (bad percent-encoding)',
+      );
   }
   if (err instanceof SyntaxError && err.statusCode === 400) {
     return errorBody(400, ErrorCode.ValidationFailed, `body is not valid JSON: ${err.message}`);
@@ -75,8 +87,8 @@ function mapFastifyError(err: FastifyError): ErrorBody | undefined {
 }
 
 /**
- * handleError is the root error handler: coded errors as they are, a database that cannot serve
- * as 503 with Retry-After, anything else masked as 500.
+ * handleError is the root error handler (and Fastify's frameworkErrors handler): coded errors as
+ * they are, a database that cannot serve as 503 with Retry-After, anything else masked as 500.
  */
 export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (isAppError(err)) {

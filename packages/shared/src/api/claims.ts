@@ -1,6 +1,7 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { Id, Timestamp } from './common.js';
+import { CloneType, Type, type Static } from '@sinclair/typebox';
+import { Id, Text, Timestamp } from './common.js';
 import { LabelKey, LabelValue } from './nodes.js';
+import { Username } from './users.js';
 
 // Docker's reference grammar (distribution/reference), simplified: [host[:port]/]path[:tag][@digest].
 const DOMAIN =
@@ -32,7 +33,7 @@ export const ClaimResources = Type.Object(
   {
     gpuCount: Type.Integer({ minimum: 1, maximum: 64 }),
     gpuModel: Type.Optional(
-      Type.String({
+      Text({
         minLength: 1,
         maxLength: 128,
         description: 'Exact model, e.g. "NVIDIA A100-SXM4-80GB"',
@@ -62,11 +63,11 @@ export const ClaimSpec = Type.Object(
       description: 'Image reference, e.g. pytorch/pytorch:2.4.0',
     }),
     resources: ClaimResources,
-    command: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 128 })),
+    command: Type.Optional(Type.Array(Text({ maxLength: 4096 }), { maxItems: 128 })),
     env: Type.Optional(
       Type.Record(
         Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 128 }),
-        Type.String({ maxLength: 8192 }),
+        Text({ maxLength: 8192 }),
         { maxProperties: 128, additionalProperties: false },
       ),
     ),
@@ -144,10 +145,10 @@ export type GpuClaim = Static<typeof GpuClaim>;
 export const ListClaimsQuery = Type.Object(
   {
     phase: Type.Optional(ClaimPhase),
-    node: Type.Optional(Type.String({ maxLength: 64, description: 'Node id' })),
-    owner: Type.Optional(Type.String({ maxLength: 64, description: 'Username (admins only)' })),
+    node: Type.Optional(CloneType(Id, { description: 'Node id' })),
+    owner: Type.Optional(CloneType(Username, { description: 'Username (admins only)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    cursor: Type.Optional(Text({ maxLength: 200 })),
   },
   { additionalProperties: false },
 );
