@@ -72,9 +72,7 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
     async (request, reply) => {
       const row = await findUserById(db, currentUser(request).userId);
       if (!row || !(await verifyPassword(request.body.currentPassword, row.password_hash))) {
-        throw Errors.validation('currentPassword is wrong', [
-          { field: 'currentPassword', message: 'is wrong' },
-        ]);
+        throw Errors.wrongCurrentPassword();
       }
       const hash = await hashPassword(request.body.newPassword);
       await updateUser(db, row.id, { password_hash: hash, updated_at: isoAt(ctx.clock.now()) });

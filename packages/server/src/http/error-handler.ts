@@ -24,11 +24,17 @@ interface ValidationIssue {
   message?: string;
   keyword?: string;
   params?: Record<string, unknown>;
+  /** Set by ajv when a key of the object failed `propertyNames`. */
+  propertyName?: string;
 }
 
 function fieldOf(context: string | undefined, issue: ValidationIssue): string {
   const path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-  const extra = issue.params?.['additionalProperty'] ?? issue.params?.['missingProperty'];
+  const extra =
+    issue.params?.['additionalProperty'] ??
+    issue.params?.['missingProperty'] ??
+    issue.propertyName ??
+    issue.params?.['propertyName'];
   const leaf = typeof extra === 'string' ? (path ? `${path}.${extra}` : extra) : path;
   // Body fields are named as the client wrote them; params and query strings say which part.
   const prefix = context === 'body' ? undefined : context;
@@ -42,8 +48,9 @@ function describe(issue: ValidationIssue): string {
   const text =
     (typeof pattern === 'string' && pattern.startsWith(TEXT_PATTERN_PREFIX)) ||
     issue.params?.['format'] === TEXT_FORMAT;
-  if (text) return 'must not contain NUL characters or lone surrogates';
-  return issue.message ?? 'is invalid';
+  const what = text ? 'must not contain NUL characters or lone surrogates' : issue.message;
+  if (typeof issue.propertyName === 'string') return `is not a valid name: ${what ?? 'invalid'}`;
+  return what ?? 'is invalid';
 }
 
 /** mapFastifyError is used to give Fastify's own errors (validation, parsing, size) our codes. */
@@ -79,6 +86,8 @@ function mapFastifyError(err: FastifyError): ErrorBody | undefined {
         ErrorCode.ValidationFailed,
         'the URL is not valid (bad percent-encoding)',
       );
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return errorBody(414, ErrorCode.UriTooLong, 'a path segment of the URL is too long');
   }
   if (err instanceof SyntaxError && err.statusCode === 400) {
     return errorBody(400, ErrorCode.ValidationFailed, `body is not valid JSON: ${err.message}`);

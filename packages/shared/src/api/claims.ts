@@ -1,5 +1,5 @@
 import { CloneType, Type, type Static } from '@sinclair/typebox';
-import { Id, Text, Timestamp } from './common.js';
+import { Id, StringMap, Text, Timestamp } from './common.js';
 import { LabelKey, LabelValue } from './nodes.js';
 import { Username } from './users.js';
 
@@ -65,16 +65,19 @@ export const ClaimSpec = Type.Object(
     resources: ClaimResources,
     command: Type.Optional(Type.Array(Text({ maxLength: 4096 }), { maxItems: 128 })),
     env: Type.Optional(
-      Type.Record(
-        Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 128 }),
+      StringMap(
+        Type.String({
+          // Utopia sets these itself from the GPUs it assigns; a user's value would be a lie.
+          pattern:
+            '^(?!UTOPIA_|NVIDIA_VISIBLE_DEVICES$|CUDA_VISIBLE_DEVICES$)[A-Za-z_][A-Za-z0-9_]*$',
+          maxLength: 128,
+        }),
         Text({ maxLength: 8192 }),
-        { maxProperties: 128, additionalProperties: false },
+        { maxProperties: 128 },
       ),
     ),
     ports: Type.Optional(Type.Array(ClaimPort, { maxItems: 16 })),
-    nodeSelector: Type.Optional(
-      Type.Record(LabelKey, LabelValue, { maxProperties: 32, additionalProperties: false }),
-    ),
+    nodeSelector: Type.Optional(StringMap(LabelKey, LabelValue, { maxProperties: 32 })),
     restartPolicy: Type.Optional(RestartPolicy),
   },
   { additionalProperties: false },
@@ -141,6 +144,17 @@ export const GpuClaim = Type.Object(
 );
 export type GpuClaim = Static<typeof GpuClaim>;
 
+/**
+ * ClaimCursor is used to page claim lists: the creation time and id of the last claim of a page.
+ * Any cursor of this shape names a position in the list, so none is refused once it is well formed.
+ */
+export const ClaimCursor = Type.String({
+  maxLength: 100,
+  pattern:
+    '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z~[A-Za-z0-9_-]{1,64}$',
+  description: 'nextCursor of the previous page',
+});
+
 /** ListClaimsQuery is used to filter and page GET /api/gpu-claims. */
 export const ListClaimsQuery = Type.Object(
   {
@@ -148,7 +162,7 @@ export const ListClaimsQuery = Type.Object(
     node: Type.Optional(CloneType(Id, { description: 'Node id' })),
     owner: Type.Optional(CloneType(Username, { description: 'Username (admins only)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-    cursor: Type.Optional(Text({ maxLength: 200 })),
+    cursor: Type.Optional(ClaimCursor),
   },
   { additionalProperties: false },
 );

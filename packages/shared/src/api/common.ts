@@ -1,4 +1,11 @@
-import { Type, type TString } from '@sinclair/typebox';
+import {
+  Type,
+  type ObjectOptions,
+  type Static,
+  type TSchema,
+  type TString,
+  type TUnsafe,
+} from '@sinclair/typebox';
 
 // Free text may hold any character but NUL, which no C string (Docker, a process's argv or env)
 // carries. The pattern says so in terms every regex engine reads; the `text` format adds what
@@ -36,6 +43,24 @@ export function Text(options: TextOptions): TString {
     ...options,
     format: TEXT_FORMAT,
     pattern: `${TEXT_PATTERN_PREFIX}{${min},${options.maxLength}}$`,
+  });
+}
+
+/**
+ * StringMap is used for objects with free keys (env, labels). It says what keys may look like with
+ * `propertyNames`, which OpenAPI 3.1 publishes, where TypeBox's Record would use
+ * `patternProperties`, which the OpenAPI generator drops.
+ */
+export function StringMap<V extends TSchema>(
+  key: TString,
+  value: V,
+  options: ObjectOptions,
+): TUnsafe<Record<string, Static<V>>> {
+  return Type.Unsafe<Record<string, Static<V>>>({
+    ...options,
+    type: 'object',
+    propertyNames: key,
+    additionalProperties: value,
   });
 }
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Text, Timestamp } from './common.js';
+import { Id, StringMap, Text, Timestamp } from './common.js';
 
 /** NodeStatus is used for a node's reachability: Registering until first reached, then Online/Offline. */
 export const NodeStatus = Type.Union([
@@ -19,10 +19,7 @@ export const LabelValue = Type.String({
   maxLength: 63,
   pattern: '^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$',
 });
-export const Labels = Type.Record(LabelKey, LabelValue, {
-  maxProperties: 64,
-  additionalProperties: false,
-});
+export const Labels = StringMap(LabelKey, LabelValue, { maxProperties: 64 });
 
 /** NodeGpu is used to show one GPU of a node, and which claim holds it. */
 export const NodeGpu = Type.Object(
