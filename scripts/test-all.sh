@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a laptop: installs what is missing, starts throw-away
 # service instances (MariaDB, dockerd) in a temporary directory on free ports, runs every test
-# against SQLite and MariaDB, and stops the services again.
+# against SQLite and MariaDB, then Schemathesis against a real server, and stops the services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,3 +34,6 @@ bash scripts/services/test-image.sh
 echo "== tests (SQLite and MariaDB)"
 export UTOPIA_TEST_DATABASES=sqlite,mysql
 npm test
+
+echo "== Schemathesis (pinned, venv under .cache; as a user and as the admin)"
+bash scripts/schemathesis.sh
