@@ -7,3 +7,4 @@ export * from './image-reference.js';
 export * from './agent-api.js';
 export * from './api/nodes.js';
 export * from './api/claims.js';
+export * from './gpu.js';
