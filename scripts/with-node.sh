@@ -5,7 +5,8 @@
 # better-sqlite3 is a native module built for the Node that ran `npm ci`, so a build for the other
 # Node's ABI is compiled from the package's own sources once (cached under .cache/better-sqlite3)
 # and swapped into node_modules for the command only; the original build is put back afterwards,
-# also when the command fails or is interrupted, so the first Node keeps working.
+# also when the command fails or is interrupted (after a kill -9, by the next run or `npm ci`), so
+# the first Node keeps working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts or stops a throw-away MariaDB server in DIR, on a free loopback port.
+# Starts or stops a throw-away MariaDB server in DIR, on a free loopback port (again on the same port
+# and data when DIR was started before).
 #   scripts/services/mariadb.sh start DIR   prints UTOPIA_TEST_MYSQL_URL=mysql://root@127.0.0.1:PORT/
 #   scripts/services/mariadb.sh stop DIR
 set -euo pipefail
@@ -27,11 +28,15 @@ start)
     fi
   fi
   mysqld=$(find_mysqld)
-  mkdir -p "$dir/data"
-  install_db=$(command -v mariadb-install-db || command -v mysql_install_db)
-  "$install_db" --datadir="$dir/data" --user="$(id -un)" --auth-root-authentication-method=normal \
-    --skip-test-db >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
-  port=$(free_port)
+  # A DIR that was started before keeps its data and its port, so a test can stop MariaDB and
+  # start it again under clients that hold the URL.
+  if [ ! -d "$dir/data/mysql" ]; then
+    mkdir -p "$dir/data"
+    install_db=$(command -v mariadb-install-db || command -v mysql_install_db)
+    "$install_db" --datadir="$dir/data" --user="$(id -un)" --auth-root-authentication-method=normal \
+      --skip-test-db >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
+  fi
+  if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else port=$(free_port); echo "$port" >"$dir/port"; fi
   "$mysqld" --no-defaults --datadir="$dir/data" --port="$port" --bind-address=127.0.0.1 \
     --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --user="$(id -un)" \
     --skip-name-resolve --innodb-buffer-pool-size=128M --max-connections=500 \

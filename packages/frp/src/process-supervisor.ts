@@ -270,6 +270,23 @@ export async function writeVerifiedConfig(
   }
 }
 
+/**
+ * frpProcess is used by the frps and frpc supervisors alike: run `binary -c config`, writing and
+ * verifying the config before every start.
+ */
+export function frpProcess(
+  binaryPath: string,
+  configDir: string,
+  configPath: string,
+  write: () => Promise<void>,
+): Pick<ProcessSupervisorOptions, 'command' | 'args' | 'prepare'> {
+  return {
+    command: binaryPath,
+    args: ['-c', configPath],
+    prepare: () => writeVerifiedConfig(binaryPath, configDir, configPath, write),
+  };
+}
+
 /** frpLogLevel is used to map an frp log line (`... [W] [server/x.go:1] ...`) to a log level. */
 export function frpLogLevel(line: string): 'info' | 'warn' | 'error' {
   if (/\[E\]/.test(line)) return 'error';

@@ -9,6 +9,8 @@ import type { AppContext } from './context.js';
 import { healthRoutes } from './health/health.routes.js';
 import { handleError, handleNotFound } from './http/error-handler.js';
 import { withRedactedRequests } from './http/log-redaction.js';
+import { registerMethodNotAllowed } from './http/method-not-allowed.js';
+import { openapiOptions } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
 import { userRoutes } from './users/users.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
@@ -23,8 +25,13 @@ export interface BuiltApp {
   routes: RouteAccess[];
 }
 
-/** API_VERSION is used in the OpenAPI document. */
-export const API_VERSION = '0.1.0';
+export { API_VERSION } from './http/openapi.js';
+
+/**
+ * ROUTER_MAX_PARAM_LENGTH is used to bound one path segment: above every declared id length, so a
+ * valid id never meets it; past it the answer is 414 URI_TOO_LONG.
+ */
+const ROUTER_MAX_PARAM_LENGTH = 256;
 
 /**
  * buildApp is used to assemble the HTTP API: infrastructure first (validation, errors, OpenAPI,
@@ -37,33 +44,21 @@ export async function buildApp(
   const app = Fastify({
     loggerInstance: logger === false ? undefined : withRedactedRequests(logger),
     bodyLimit: ctx.config.bodyLimitBytes,
+    routerOptions: { maxParamLength: ROUTER_MAX_PARAM_LENGTH },
+    // Bad percent-encoding and overlong path segments are answered in our error shape too.
+    frameworkErrors: handleError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  // Bodies are JSON only; without this Fastify would parse text/plain and answer 400, not 415.
+  app.removeContentTypeParser('text/plain');
+  registerMethodNotAllowed(app);
   // Watch streams never end by themselves: end them, or close() would wait for them forever.
   app.addHook('preClose', () => ctx.watch.closeStreams());
   app.addHook('onClose', () => ctx.watch.stop());
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Utopia API',
-        version: API_VERSION,
-        description: 'Declarative GPU cluster manager',
-      },
-      components: {
-        securitySchemes: {
-          bearer: {
-            type: 'http',
-            scheme: 'bearer',
-            description: 'JWT from /api/auth/login, or an API token',
-          },
-        },
-      },
-      security: [{ bearer: [] }],
-    },
-  });
+  await app.register(swagger, openapiOptions);
   const routes = registerAccessControl(app, ctx.authenticate);
   // The docs page's own routes (HTML, JS, CSS) are public, like the document they show.
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/openapi.json' } });

@@ -39,7 +39,13 @@ export const Errors = {
     new AppError(403, ErrorCode.Forbidden, message),
   notFound: (what: string, id: string) =>
     new AppError(404, ErrorCode.NotFound, `${what} ${id} not found`),
-  conflict: (message: string) => new AppError(409, ErrorCode.Conflict, message),
+  // 403, not 400: the request is well formed, its proof of identity is what fails.
+  wrongCurrentPassword: () =>
+    new AppError(403, ErrorCode.Forbidden, 'currentPassword is wrong', [
+      { field: 'currentPassword', message: 'is wrong' },
+    ]),
+  conflict: (message: string, details?: FieldProblem[]) =>
+    new AppError(409, ErrorCode.Conflict, message, details),
   rateLimited: (message: string) => new AppError(429, ErrorCode.RateLimited, message),
   quotaExceeded: (message: string) => new AppError(403, ErrorCode.QuotaExceeded, message),
   unavailable: (message: string) => new AppError(503, ErrorCode.Unavailable, message),

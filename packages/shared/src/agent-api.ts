@@ -3,13 +3,14 @@
 // node agent (snake_case) so the two stay interchangeable.
 import { Type, type Static } from '@sinclair/typebox';
 import { ImageReference } from './image-reference.js';
+import { Text } from './api/common.js';
 
 /** GpuInventory is used to tell the server, at registration, which GPUs a node has. */
 export const GpuInventory = Type.Object(
   {
-    index: Type.Integer({ minimum: 0 }),
-    uuid: Type.String(),
-    model: Type.String(),
+    index: Type.Integer({ minimum: 0, maximum: 1023 }),
+    uuid: Text({ maxLength: 128 }),
+    model: Text({ maxLength: 256 }),
     memoryTotalMiB: Type.Integer({ minimum: 0 }),
   },
   { $id: 'GpuInventory', additionalProperties: false },
@@ -19,14 +20,11 @@ export type GpuInventory = Static<typeof GpuInventory>;
 /** NodeRegisterRequest is used by a new agent to join the cluster with a join token. */
 export const NodeRegisterRequest = Type.Object(
   {
-    joinToken: Type.String({ minLength: 1 }),
-    hostname: Type.String({ minLength: 1, maxLength: 253 }),
-    machineId: Type.String({ maxLength: 128, description: '/etc/machine-id, "" if absent' }),
-    agentVersion: Type.String({ maxLength: 64 }),
-    address: Type.String({
-      maxLength: 2048,
-      description: 'URL where the server reaches the agent',
-    }),
+    joinToken: Text({ minLength: 1, maxLength: 256 }),
+    hostname: Text({ minLength: 1, maxLength: 253 }),
+    machineId: Text({ maxLength: 128, description: '/etc/machine-id, "" if absent' }),
+    agentVersion: Text({ maxLength: 64 }),
+    address: Text({ maxLength: 2048, description: 'URL where the server reaches the agent' }),
     gpus: Type.Array(GpuInventory, { maxItems: 64 }),
   },
   { $id: 'NodeRegisterRequest', additionalProperties: false },
@@ -60,9 +58,9 @@ export type NodeRegisterResponse = Static<typeof NodeRegisterResponse>;
 /** NodeSelfUpdateRequest is used by a registered agent at each start (PUT /api/nodes/self). */
 export const NodeSelfUpdateRequest = Type.Object(
   {
-    hostname: Type.String({ minLength: 1, maxLength: 253 }),
-    agentVersion: Type.String({ maxLength: 64 }),
-    address: Type.String({ maxLength: 2048 }),
+    hostname: Text({ minLength: 1, maxLength: 253 }),
+    agentVersion: Text({ maxLength: 64 }),
+    address: Text({ maxLength: 2048 }),
     gpus: Type.Array(GpuInventory, { maxItems: 64 }),
   },
   { $id: 'NodeSelfUpdateRequest', additionalProperties: false },

@@ -8,4 +8,5 @@ export * from './image-reference.js';
 export * from './agent-api.js';
 export * from './api/nodes.js';
 export * from './api/claims.js';
+export * from './gpu.js';
 export * from './api/watch.js';

@@ -1,3 +1,5 @@
+import type { GpuState } from '@utopia/shared';
+
 /** GpuProcess is used to record one compute process seen on a GPU. */
 export interface GpuProcess {
   pid: number | null;
@@ -5,15 +7,8 @@ export interface GpuProcess {
   usedMemoryMiB: number | null;
 }
 
-/** GpuDevice is used to describe one GPU of this node; null means "the driver cannot tell". */
-export interface GpuDevice {
-  index: number;
-  uuid: string;
-  model: string;
-  memoryTotalMiB: number;
-  memoryUsedMiB: number | null;
-  utilizationPercent: number | null;
-  temperatureC: number | null;
+/** GpuDevice is used to describe one GPU of this node, with the processes seen on it. */
+export interface GpuDevice extends GpuState {
   processes: GpuProcess[];
 }
 

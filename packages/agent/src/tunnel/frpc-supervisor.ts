@@ -19,7 +19,7 @@ import {
   ProcessSupervisor,
   type BackoffOptions,
   type SupervisorState,
-  writeVerifiedConfig,
+  frpProcess,
   frpLogLevel,
   describeExit,
 } from '@utopia/frp';
@@ -88,15 +88,10 @@ export function createFrpcSupervisor(opts: FrpcSupervisorOptions): FrpcSuperviso
   let watchdogTimer: NodeJS.Timeout | undefined;
   let checking = false;
 
-  const prepare = (): Promise<void> =>
-    writeVerifiedConfig(opts.binaryPath, opts.configDir, configPath, () =>
-      writeFrpcConfig(configPath, opts.config),
-    );
-
   const supervisor = new ProcessSupervisor({
-    command: opts.binaryPath,
-    args: ['-c', configPath],
-    prepare,
+    ...frpProcess(opts.binaryPath, opts.configDir, configPath, () =>
+      writeFrpcConfig(configPath, opts.config),
+    ),
     // /healthz needs no auth and only says the process serves its admin API, which is all
     // `running` means here; tunnel health comes from status().
     isReady: async () => {

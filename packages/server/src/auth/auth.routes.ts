@@ -86,9 +86,7 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
     async (request, reply) => {
       const row = await findUserById(db, currentUser(request).userId);
       if (!row || !(await verifyPassword(request.body.currentPassword, row.password_hash))) {
-        throw Errors.validation('currentPassword is wrong', [
-          { field: 'currentPassword', message: 'is wrong' },
-        ]);
+        throw Errors.wrongCurrentPassword();
       }
       const hash = await hashPassword(request.body.newPassword);
       // Every session ends, this one included: the client logs in again with the new password.

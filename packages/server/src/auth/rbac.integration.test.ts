@@ -62,7 +62,7 @@ const TABLE: RouteCase[] = [
     method: 'PUT',
     url: '/api/auth/password',
     body: () => ({ currentPassword: 'not-the-password', newPassword: 'new-password-1' }),
-    expect: { anonymous: 401, user: 400, admin: 400, node: 403 }, // allowed, then refused: wrong current password
+    expect: { anonymous: 401, user: 403, admin: 403, node: 403 }, // users: allowed, then refused: wrong current password
   },
   { method: 'GET', url: '/api/auth/tokens', expect: ANY_USER },
   {

@@ -9,11 +9,6 @@ const OK_SPEC = { image: 'pytorch/pytorch:2.4.0-cuda12.1', resources: { gpuCount
 const CASES: [string, unknown, string][] = [
   ['gpuCount 0', { spec: { ...OK_SPEC, resources: { gpuCount: 0 } } }, 'spec.resources.gpuCount'],
   [
-    'gpuCount larger than any node',
-    { spec: { ...OK_SPEC, resources: { gpuCount: 5 } } },
-    'spec.resources.gpuCount',
-  ],
-  [
     'gpuCount not an integer',
     { spec: { ...OK_SPEC, resources: { gpuCount: 1.5 } } },
     'spec.resources.gpuCount',
@@ -32,6 +27,12 @@ const CASES: [string, unknown, string][] = [
     { spec: { ...OK_SPEC, env: { NVIDIA_VISIBLE_DEVICES: 'all' } } },
     'spec.env.NVIDIA_VISIBLE_DEVICES',
   ],
+  [
+    'reserved env CUDA_VISIBLE_DEVICES',
+    { spec: { ...OK_SPEC, env: { CUDA_VISIBLE_DEVICES: '0' } } },
+    'spec.env.CUDA_VISIBLE_DEVICES',
+  ],
+  ['reserved env UTOPIA_*', { spec: { ...OK_SPEC, env: { UTOPIA_X: '1' } } }, 'spec.env.UTOPIA_X'],
   ['port 0', { spec: { ...OK_SPEC, ports: [{ containerPort: 0 }] } }, 'spec.ports.0.containerPort'],
   [
     'port 70000',
@@ -97,6 +98,19 @@ for (const dbKind of testDatabases()) {
         );
       });
     }
+
+    test('gpuCount larger than any node → 409 naming spec.resources.gpuCount', async () => {
+      const res = await t.api('POST', '/api/gpu-claims', {
+        token: user,
+        body: { spec: { ...OK_SPEC, resources: { gpuCount: 5 } } },
+      });
+      assert.equal(res.status, 409, JSON.stringify(res.body));
+      assert.equal(res.json.code, 'CONFLICT');
+      assert.deepEqual(
+        (res.json.details as { field: string }[]).map((d) => d.field),
+        ['spec.resources.gpuCount'],
+      );
+    });
 
     test('nothing was written by the refused requests', async () => {
       const res = await t.api('GET', '/api/gpu-claims', { token: user });

@@ -33,8 +33,9 @@ async function validateSpec(db: Db, req: CreateClaimRequest): Promise<void> {
   const largest = Math.max(0, ...nodes.map((n) => parseGpus(n).length));
   const wanted = req.spec.resources.gpuCount;
   // With no node registered yet there is nothing to compare with: the claim waits, saying why.
+  // 409, not 400: the spec is valid, it conflicts with the cluster as it is now.
   if (nodes.length > 0 && wanted > largest) {
-    throw Errors.validation(
+    throw Errors.conflict(
       `spec.resources.gpuCount ${wanted} is more than any node has (largest: ${largest})`,
       [{ field: 'spec.resources.gpuCount', message: `must be at most ${largest}` }],
     );

@@ -84,7 +84,9 @@ async function createMysqlDatabaseIfMissing(url: string): Promise<void> {
   parsed.pathname = '/';
   const conn = createConnection({ uri: parsed.toString() }).promise();
   try {
-    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`);
+    await conn.query(
+      `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+    );
   } finally {
     await conn.end();
   }
@@ -120,5 +122,52 @@ export function isUniqueViolation(e: unknown): boolean {
     code === 'ER_DUP_ENTRY' ||
     code === 'SQLITE_CONSTRAINT_UNIQUE' ||
     code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}
+
+// Errors that say the database cannot be reached or cannot serve right now, not that the query is
+// wrong: connection refused or lost, too many connections, shutting down, locks and I/O.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CLIENT_INTERACTION_TIMEOUT',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_LOCK_DEADLOCK',
+  'ER_OUT_OF_RESOURCES',
+  'SQLITE_FULL',
+  'SQLITE_NOMEM',
+  'SQLITE_PROTOCOL',
+]);
+// SQLite's extended codes refine a primary one: SQLITE_BUSY_SNAPSHOT, SQLITE_IOERR_WRITE, ...
+const UNAVAILABLE_SQLITE_PREFIXES = [
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_CANTOPEN',
+];
+
+/**
+ * isDatabaseUnavailable is used by the error handler to answer 503 (retry later) instead of 500
+ * when the database, not the request, is the problem. mysql2 marks every error that ends a
+ * connection `fatal`.
+ */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  if ('fatal' in e && e.fatal === true) return true;
+  const code = 'code' in e && typeof e.code === 'string' ? e.code : '';
+  return (
+    UNAVAILABLE_CODES.has(code) ||
+    UNAVAILABLE_SQLITE_PREFIXES.some((p) => code === p || code.startsWith(`${p}_`))
   );
 }

@@ -1,15 +1,20 @@
 import { ErrorBody } from '@utopia/shared';
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { STATUS_CODES } from 'node:http';
 
 // The shared ErrorBody carries an $id; route schemas embed a copy without it so that the
 // OpenAPI generator does not see the same $id many times.
 const { $id: _id, ...errorBodySchema } = ErrorBody;
-const ErrorResponse = Type.Unsafe<ErrorBody>({ ...errorBodySchema, description: 'Error' });
 
 /** errors is used by route schemas to declare the error statuses a route can answer. */
 export function errors(...statuses: number[]): Record<number, TSchema> {
   const out: Record<number, TSchema> = {};
-  for (const s of statuses) out[s] = ErrorResponse;
+  for (const s of statuses) {
+    out[s] = Type.Unsafe<ErrorBody>({
+      ...errorBodySchema,
+      description: STATUS_CODES[s] ?? 'Error',
+    });
+  }
   return out;
 }
 

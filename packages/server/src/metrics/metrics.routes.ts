@@ -12,7 +12,13 @@ export const metricsRoutes: RoutesPlugin = async (app, { ctx }) => {
         tags: ['metrics'],
         summary:
           'Prometheus metrics: claims by phase, reconcile and scheduling times, GPUs per node',
-        response: { 200: Type.String(), ...errors(401, 403) },
+        response: {
+          200: {
+            description: 'Prometheus text exposition format',
+            content: { [ctx.metrics.registry.contentType]: { schema: Type.String() } },
+          },
+          ...errors(401, 403),
+        },
       },
     },
     async (_request, reply) => {

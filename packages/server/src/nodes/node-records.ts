@@ -1,18 +1,10 @@
 import { createHmac } from 'node:crypto';
-import type { GpuInventory, Node, NodeGpu } from '@utopia/shared';
+import type { GpuInventory, GpuState, Node, NodeGpu } from '@utopia/shared';
 import type { AgentTarget } from '../agent-client/agent-client.js';
 import type { NodeRow } from '../db/schema.js';
 
 /** GpuRecord is used for one GPU as stored in nodes.gpus (JSON). */
-export interface GpuRecord {
-  index: number;
-  uuid: string;
-  model: string;
-  memoryTotalMiB: number;
-  memoryUsedMiB: number | null;
-  utilizationPercent: number | null;
-  temperatureC: number | null;
-}
+export type GpuRecord = GpuState;
 
 /** parseGpus is used to read nodes.gpus. */
 export function parseGpus(row: Pick<NodeRow, 'gpus'>): GpuRecord[] {

@@ -1,6 +1,11 @@
 // A watch client for tests: opens a text/event-stream over real HTTP and collects its events.
-import { SseParser, type SseMessage } from '@utopia/shared';
+import { GpuClaim, Node, SseParser, type SseMessage } from '@utopia/shared';
+import { compileCheck } from '../http/validation.js';
 import type { TestServer } from './harness.js';
+
+/** isGpuClaim and isNode are used to check the objects of watch events. */
+export const isGpuClaim = compileCheck(GpuClaim);
+export const isNode = compileCheck(Node);
 
 /** WatchClient is used by tests to read one open watch stream. */
 export interface WatchClient {

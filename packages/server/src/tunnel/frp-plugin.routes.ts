@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { Text } from '@utopia/shared';
 import { constantTimeEqual } from '../auth/secrets.js';
 import type { RoutesPlugin } from '../context.js';
 import { decideFrpPluginRequest } from './frp-plugin.js';
@@ -25,10 +26,10 @@ export const frpPluginRoutes: RoutesPlugin = async (app, { ctx }) => {
           }),
           404: Type.Object({ reject: Type.Boolean(), reject_reason: Type.String() }),
         },
-        params: Type.Object({ key: Type.String({ maxLength: 200 }) }),
+        params: Type.Object({ key: Text({ maxLength: 200 }) }),
         querystring: Type.Object({
-          version: Type.Optional(Type.String()),
-          op: Type.Optional(Type.String()),
+          version: Type.Optional(Text({ maxLength: 64 })),
+          op: Type.Optional(Text({ maxLength: 64 })),
         }),
         body: Type.Unknown(),
       },

@@ -7,7 +7,7 @@ import {
   ProcessSupervisor,
   type BackoffOptions,
   type SupervisorState,
-  writeVerifiedConfig,
+  frpProcess,
   frpLogLevel,
   describeExit,
 } from '@utopia/frp';
@@ -49,15 +49,10 @@ export function createFrpsSupervisor(opts: FrpsSupervisorOptions): FrpsSuperviso
   const log: FrpsLogFn = opts.log ?? (() => undefined);
   const listeners = new Set<FrpsStartListener>();
 
-  const prepare = (): Promise<void> =>
-    writeVerifiedConfig(opts.binaryPath, opts.configDir, configPath, () =>
-      writeFrpsConfig(configPath, opts.config),
-    );
-
   const supervisor = new ProcessSupervisor({
-    command: opts.binaryPath,
-    args: ['-c', configPath],
-    prepare,
+    ...frpProcess(opts.binaryPath, opts.configDir, configPath, () =>
+      writeFrpsConfig(configPath, opts.config),
+    ),
     isReady: () => isHealthy(adminUrl),
     // A hard-killed server leaves frps holding bindPort; end it before starting ours.
     pidFile: join(opts.configDir, 'frps.pid'),

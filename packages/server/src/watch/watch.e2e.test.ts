@@ -2,14 +2,14 @@
 // life comes through the stream in order, and a reconnect resumes with no gap and no duplicate.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decodeWatchEvent, GpuClaim, type SseMessage } from '@utopia/shared';
+import { decodeWatchEvent, type GpuClaim, type SseMessage } from '@utopia/shared';
 import { startCluster, type TestCluster } from '../testing/cluster.js';
 import { createClaimAs, sleeperClaim, waitForGone } from '../testing/claims-client.js';
 import { testDatabases } from '../testing/harness.js';
-import { mustWatch, type WatchClient } from '../testing/watch-client.js';
+import { isGpuClaim, mustWatch, type WatchClient } from '../testing/watch-client.js';
 
 function claimOf(e: SseMessage): GpuClaim | undefined {
-  const d = decodeWatchEvent(e, GpuClaim);
+  const d = decodeWatchEvent(e, isGpuClaim);
   return d && 'object' in d ? d.object : undefined;
 }
 

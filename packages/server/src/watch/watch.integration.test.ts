@@ -2,11 +2,17 @@
 // heartbeats, resync and shutdown.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decodeWatchEvent, GpuClaim, Node, type SseMessage } from '@utopia/shared';
+import { decodeWatchEvent, type GpuClaim, type SseMessage } from '@utopia/shared';
 import { waitFor } from '../testing/cluster.js';
 import { createClaimAs } from '../testing/claims-client.js';
 import { startTestServer, testDatabases, type TestServer } from '../testing/harness.js';
-import { mustWatch, openWatch, type WatchClient } from '../testing/watch-client.js';
+import {
+  isGpuClaim,
+  isNode,
+  mustWatch,
+  openWatch,
+  type WatchClient,
+} from '../testing/watch-client.js';
 import { compactChanges } from './changes.repository.js';
 
 // No node ever matches: the claim stays Pending, and deleting it needs no agent.
@@ -14,7 +20,7 @@ const SPEC = { image: 'busybox:latest', resources: { gpuCount: 1 }, nodeSelector
 const FAST = { UTOPIA_WATCH_HEARTBEAT_MS: '300', UTOPIA_RESYNC_INTERVAL_MS: '500' };
 
 function claimOf(e: SseMessage): GpuClaim {
-  const d = decodeWatchEvent(e, GpuClaim);
+  const d = decodeWatchEvent(e, isGpuClaim);
   if (!d || !('object' in d)) throw new Error(`not a claim event: ${e.event} ${e.data}`);
   return d.object;
 }
@@ -261,7 +267,7 @@ for (const dbKind of testDatabases()) {
       await t.api('DELETE', `/api/nodes/${nodeId}`, { token: admin });
       await w.waitFor('the node deleted', (e) => e.event === 'DELETED');
       const mine = afterSnapshot(w)
-        .map((e) => ({ e, d: decodeWatchEvent(e, Node) }))
+        .map((e) => ({ e, d: decodeWatchEvent(e, isNode) }))
         .filter((x) => x.d && 'object' in x.d && x.d.object.id === nodeId);
       assert.equal(mine[0]?.e.event, 'ADDED');
       assert.equal(mine.at(-1)?.e.event, 'DELETED');

@@ -1,12 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Timestamp } from './common.js';
+import { Id, Text, Timestamp } from './common.js';
 import { Password, User } from './users.js';
 
 /** LoginRequest is used by POST /api/auth/login. */
 export const LoginRequest = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 64 }),
-    password: Type.String({ minLength: 1, maxLength: 256 }),
+    username: Text({ minLength: 1, maxLength: 64 }),
+    password: Text({ minLength: 1, maxLength: 256 }),
   },
   { additionalProperties: false },
 );
@@ -21,7 +21,7 @@ export type LoginResponse = Static<typeof LoginResponse>;
 
 /** ChangePasswordRequest is used by a user to change their own password. */
 export const ChangePasswordRequest = Type.Object(
-  { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Password },
+  { currentPassword: Text({ minLength: 1, maxLength: 256 }), newPassword: Password },
   { additionalProperties: false },
 );
 export type ChangePasswordRequest = Static<typeof ChangePasswordRequest>;
@@ -43,7 +43,7 @@ export type ApiToken = Static<typeof ApiToken>;
 /** CreateApiTokenRequest is used to create an API token for the CLI or scripts. */
 export const CreateApiTokenRequest = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: Text({ minLength: 1, maxLength: 100 }),
     expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
   },
   { additionalProperties: false },

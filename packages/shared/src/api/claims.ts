@@ -1,7 +1,8 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { CloneType, Type, type Static } from '@sinclair/typebox';
 import { ImageReference } from '../image-reference.js';
-import { Id, Timestamp } from './common.js';
+import { Id, StringMap, Text, Timestamp } from './common.js';
 import { LabelKey, LabelValue } from './nodes.js';
+import { Username } from './users.js';
 import { WatchQuery } from './watch.js';
 
 /** ClaimPhase is used for where a claim is in its life. */
@@ -28,7 +29,7 @@ export const ClaimResources = Type.Object(
   {
     gpuCount: Type.Integer({ minimum: 1, maximum: 64 }),
     gpuModel: Type.Optional(
-      Type.String({
+      Text({
         minLength: 1,
         maxLength: 128,
         description: 'Exact model, e.g. "NVIDIA A100-SXM4-80GB"',
@@ -53,18 +54,21 @@ export const ClaimSpec = Type.Object(
   {
     image: ImageReference,
     resources: ClaimResources,
-    command: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 128 })),
+    command: Type.Optional(Type.Array(Text({ maxLength: 4096 }), { maxItems: 128 })),
     env: Type.Optional(
-      Type.Record(
-        Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 128 }),
-        Type.String({ maxLength: 8192 }),
-        { maxProperties: 128, additionalProperties: false },
+      StringMap(
+        Type.String({
+          // Utopia sets these itself from the GPUs it assigns; a user's value would be a lie.
+          pattern:
+            '^(?!UTOPIA_|NVIDIA_VISIBLE_DEVICES$|CUDA_VISIBLE_DEVICES$)[A-Za-z_][A-Za-z0-9_]*$',
+          maxLength: 128,
+        }),
+        Text({ maxLength: 8192 }),
+        { maxProperties: 128 },
       ),
     ),
     ports: Type.Optional(Type.Array(ClaimPort, { maxItems: 16 })),
-    nodeSelector: Type.Optional(
-      Type.Record(LabelKey, LabelValue, { maxProperties: 32, additionalProperties: false }),
-    ),
+    nodeSelector: Type.Optional(StringMap(LabelKey, LabelValue, { maxProperties: 32 })),
     restartPolicy: Type.Optional(RestartPolicy),
   },
   { additionalProperties: false },
@@ -154,15 +158,26 @@ export const GpuClaim = Type.Object(
 );
 export type GpuClaim = Static<typeof GpuClaim>;
 
+/**
+ * ClaimCursor is used to page claim lists: the creation time and id of the last claim of a page.
+ * Any cursor of this shape names a position in the list, so none is refused once it is well formed.
+ */
+export const ClaimCursor = Type.String({
+  maxLength: 100,
+  pattern:
+    '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z~[A-Za-z0-9_-]{1,64}$',
+  description: 'nextCursor of the previous page',
+});
+
 /** ListClaimsQuery is used to filter and page GET /api/gpu-claims, or to watch it (`watch=1`). */
 export const ListClaimsQuery = Type.Object(
   {
     ...WatchQuery.properties,
     phase: Type.Optional(ClaimPhase),
-    node: Type.Optional(Type.String({ maxLength: 64, description: 'Node id' })),
-    owner: Type.Optional(Type.String({ maxLength: 64, description: 'Username (admins only)' })),
+    node: Type.Optional(CloneType(Id, { description: 'Node id' })),
+    owner: Type.Optional(CloneType(Username, { description: 'Username (admins only)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    cursor: Type.Optional(ClaimCursor),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Timestamp } from './common.js';
+import { Id, StringMap, Text, Timestamp } from './common.js';
 
 /** NodeStatus is used for a node's reachability: Registering until first reached, then Online/Offline. */
 export const NodeStatus = Type.Union([
@@ -19,10 +19,7 @@ export const LabelValue = Type.String({
   maxLength: 63,
   pattern: '^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$',
 });
-export const Labels = Type.Record(LabelKey, LabelValue, {
-  maxProperties: 64,
-  additionalProperties: false,
-});
+export const Labels = StringMap(LabelKey, LabelValue, { maxProperties: 64 });
 
 /** NodeGpu is used to show one GPU of a node, and which claim holds it. */
 export const NodeGpu = Type.Object(
@@ -91,7 +88,7 @@ export type JoinToken = Static<typeof JoinToken>;
 /** CreateJoinTokenRequest is used by admins to let new nodes register. */
 export const CreateJoinTokenRequest = Type.Object(
   {
-    description: Type.Optional(Type.String({ maxLength: 200 })),
+    description: Type.Optional(Text({ maxLength: 200 })),
     expiresInHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 365, default: 24 })),
     maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
   },

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Timestamp } from './common.js';
+import { Id, Text, Timestamp } from './common.js';
 
 /** Role is used to decide what a user may do: admins manage everything, users their own claims. */
 export const Role = Type.Union([Type.Literal('admin'), Type.Literal('user')]);
@@ -13,7 +13,7 @@ export const Username = Type.String({
 });
 
 /** Password is used wherever a new password is chosen. */
-export const Password = Type.String({ minLength: 8, maxLength: 256 });
+export const Password = Text({ minLength: 8, maxLength: 256 });
 
 /** User is used to show a user account (never its password hash). */
 export const User = Type.Object(

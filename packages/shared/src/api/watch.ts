@@ -1,11 +1,6 @@
-import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { SseMessage } from '../sse.js';
-
-// TypeBox's Value.Check knows no string formats by itself; the wire uses `date-time` (Timestamp).
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-if (!FormatRegistry.Has('date-time'))
-  FormatRegistry.Set('date-time', (v) => DATE_TIME.test(v) && !Number.isNaN(Date.parse(v)));
 
 /**
  * WatchEventType is used to name the events of a watch stream (`event:` of each server-sent
@@ -39,6 +34,7 @@ export function isWatch(flag: WatchFlag | undefined): boolean {
 /** ResourceVersion is used for the position in the change feed: the `id` of a watch event. */
 export const ResourceVersion = Type.String({
   pattern: '^[0-9]{1,15}$',
+  maxLength: 15,
   description: 'Resource version: the id of a watch event, to resume after it',
 });
 
@@ -57,6 +53,7 @@ export const WatchHeaders = Type.Object({
   'last-event-id': Type.Optional(
     Type.String({
       pattern: '^[0-9]{1,15}$',
+      maxLength: 15,
       description: 'Resume a watch after this event id (wins over ?resourceVersion=)',
     }),
   ),
@@ -87,13 +84,15 @@ export type WatchEvent<T> =
   | { type: 'RESYNC'; reason: ResyncReason; message: string };
 
 /**
- * decodeWatchEvent is used by clients to check and type one server-sent event of a watch stream
- * whose objects follow `schema` (GpuClaim, Node). Anything else answers undefined.
+ * decodeWatchEvent is used by clients to check and type one server-sent event of a watch stream.
+ * `isObject` checks the objects (GpuClaim, Node) with the client's own JSON-schema validator
+ * (Ajv, say: their schemas use keywords TypeBox's Value.Check does not run). Anything else
+ * answers undefined.
  */
-export function decodeWatchEvent<T extends TSchema>(
+export function decodeWatchEvent<T>(
   message: SseMessage,
-  schema: T,
-): WatchEvent<Static<T>> | undefined {
+  isObject: (value: unknown) => value is T,
+): WatchEvent<T> | undefined {
   let data: unknown;
   try {
     data = JSON.parse(message.data);
@@ -104,7 +103,7 @@ export function decodeWatchEvent<T extends TSchema>(
     case 'ADDED':
     case 'MODIFIED':
     case 'DELETED':
-      if (!Value.Check(schema, data)) return undefined;
+      if (!isObject(data)) return undefined;
       return {
         type: message.event,
         resourceVersion: message.id === '' ? undefined : message.id,
