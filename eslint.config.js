@@ -18,8 +18,27 @@ export default tseslint.config(
     },
   },
   {
+    // The server runs no agent code: an agent is another process (npm start launches one beside
+    // it). Only the server's tests start real agents in-process.
+    files: ['packages/server/src/**/*.ts'],
+    ignores: ['packages/server/src/**/*.test.ts', 'packages/server/src/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@utopia/agent', message: 'the server does not run agent code' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+      },
+    },
   },
   prettier,
 );

@@ -17,13 +17,15 @@ function findTests(dir, out) {
   return out;
 }
 
-const files = (roots.length > 0 ? roots : ['packages'])
+const files = (roots.length > 0 ? roots : ['packages', 'scripts'])
   .flatMap((r) => (statSync(r).isDirectory() ? findTests(r, []) : [r]))
   .sort();
 if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
+// Which Node ran the suite belongs in its log (scripts/test-all.sh runs it on two).
+console.log(`run-tests: ${files.length} test files on Node ${process.version}`);
 const result = spawnSync(
   process.execPath,
   [

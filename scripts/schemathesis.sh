@@ -29,7 +29,7 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, ve
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version"
 fi
-[ -f packages/server/dist/main.js ] || npm run build
+[ -f packages/server/dist/main.js ] && [ -f packages/agent/dist/main.js ] || npm run build
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/utopia-schemathesis.XXXXXX")
 server_pid=
@@ -48,7 +48,7 @@ base=http://127.0.0.1:$port
 admin_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
 UTOPIA_DATA_DIR="$work/data" UTOPIA_HOST=127.0.0.1 UTOPIA_PORT=$port \
   UTOPIA_ADMIN_PASSWORD=$admin_password UTOPIA_LOG_LEVEL=warn \
-  node packages/server/dist/main.js --local-agent 4 >"$work/server.log" 2>&1 &
+  node scripts/start-local.mjs >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
   curl -sf "$base/readyz" >/dev/null && break

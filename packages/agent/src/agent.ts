@@ -11,7 +11,7 @@ import { GpuMonitor } from './gpu/gpu-monitor.js';
 import { createLogger, type AgentLogger } from './logger.js';
 import { SystemMetricsSampler } from './metrics/system-metrics.js';
 import type { AgentIdentity } from './registration/identity-store.js';
-import { ensureRegistered } from './registration/registration.client.js';
+import { ensureRegistered, UnknownNodeError } from './registration/registration.client.js';
 import type { ContainerRuntime } from './runtime/container-runtime.js';
 import { ContainerService } from './runtime/container.service.js';
 import { createDockerClient, DockerRuntime } from './runtime/docker.runtime.js';
@@ -131,8 +131,35 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
       },
     };
   } catch (err) {
+    if (err instanceof UnknownNodeError && err.forgotten) {
+      await stopForgottenContainers(containers, err.nodeId, logger);
+    }
     await stopAll();
     throw err;
+  }
+}
+
+/**
+ * stopForgottenContainers is used when the server says it no longer knows this node: the server
+ * has handed the node's claims and GPUs out again, so every container of the node must stop, or
+ * a claim runs twice. The agent then stops too; it never registers again on its own.
+ */
+async function stopForgottenContainers(
+  containers: ContainerService,
+  nodeId: string,
+  logger: AgentLogger,
+): Promise<void> {
+  try {
+    const removed = await containers.removeAllOf(nodeId);
+    logger.error(
+      { nodeId, containers: removed },
+      `THE SERVER NO LONGER KNOWS NODE ${nodeId}: removed its ${removed.length} container(s) so that no claim runs twice; not registering again`,
+    );
+  } catch (err) {
+    logger.error(
+      { err, nodeId },
+      `THE SERVER NO LONGER KNOWS NODE ${nodeId}, and its containers could not be removed: remove the containers labelled utopia.node_id=${nodeId} by hand`,
+    );
   }
 }
 

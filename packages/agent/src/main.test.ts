@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_SETTINGS } from './config/agent-settings.js';
+import { spawnAgent } from './test-support/agent-process.js';
+import { tempDir } from './test-support/temp-dir.js';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -46,11 +47,11 @@ test('an invalid setting exits 2 with a message naming it', () => {
   assert.match(env.err, /listen \(--listen, UTOPIA_AGENT_LISTEN\): 'nowhere'/);
 });
 
-test('a rejected join token exits 1 with a clear message (no retry loop)', async () => {
+test('a rejected join token exits 1 with a clear message (no retry loop)', async (t) => {
   const { FakeServer } = await import('./test-support/fake-server.js');
   const fake = new FakeServer();
   const url = await fake.listen();
-  const dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
+  const dir = tempDir(t, 'agent-main-');
   writeFileSync(
     join(dir, 'agent.yaml'),
     `serverUrl: ${url}\njoinToken: wrong\nlisten: 127.0.0.1:0\nsimulateGpus: 1\n`,
@@ -80,49 +81,23 @@ test('a rejected join token exits 1 with a clear message (no retry loop)', async
   assert.equal(fake.calls.length, 1);
 });
 
-test('SIGTERM: stops serving and exits 0 (containers are left to be adopted)', async () => {
+test('SIGTERM: stops serving and exits 0 (containers are left to be adopted)', async (t) => {
   const { FakeServer } = await import('./test-support/fake-server.js');
-  const { spawn } = await import('node:child_process');
   const fake = new FakeServer();
   const url = await fake.listen();
-  const dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=utopia-source',
-      '--import',
-      'tsx',
-      main,
-      '--server-url',
-      url,
-      '--join-token',
-      'join-ok',
-    ],
-    {
-      env: {
-        PATH: process.env.PATH,
-        UTOPIA_AGENT_DATA_DIR: dir,
-        UTOPIA_AGENT_LISTEN: '127.0.0.1:0',
-        UTOPIA_AGENT_SIMULATE_GPUS: '2',
-        UTOPIA_AGENT_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
-      },
-    },
-  );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  // 1. Wait for the "agent ready" log line, which carries the URL.
-  let log = '';
-  const agentUrl = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      log += d.toString();
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"agent ready"/.exec(log);
-      if (m?.[1]) resolve(m[1]);
-    });
-    void exited.then(() => reject(new Error(`agent exited early:\n${log}`)));
+  const dir = tempDir(t, 'agent-main-');
+  const agent = spawnAgent(['--server-url', url, '--join-token', 'join-ok'], {
+    UTOPIA_AGENT_DATA_DIR: dir,
+    UTOPIA_AGENT_LISTEN: '127.0.0.1:0',
+    UTOPIA_AGENT_SIMULATE_GPUS: '2',
+    UTOPIA_AGENT_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
   });
+  // 1. Wait for the "agent ready" log line, which carries the URL.
+  const agentUrl = await agent.ready;
   assert.equal((await fetch(`${agentUrl}/health`)).status, 200);
   // 2. SIGTERM: a clean exit, and the port no longer answers.
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0, log);
+  agent.child.kill('SIGTERM');
+  assert.equal(await agent.exited, 0, agent.log());
   await assert.rejects(fetch(`${agentUrl}/health`));
   await fake.close();
 });

@@ -24,8 +24,8 @@ async function login(t: TestServer, username: string, password: string, expect: 
     throw new Error(`login ${username}: ${res.status}, expected ${expect}`);
 }
 
-// The login limiter (5 failures per user, 30 attempts per address in 15 min) would answer 429
-// after a few rounds; it is raised here because the point is the cost of a real check.
+// The login limiter (5 free failures per user and address, 30 failures per address in 15 min)
+// would answer 429 after a few rounds; it is raised here because the point is the cost of a check.
 const t = await startTestServer('sqlite', {
   UTOPIA_LOGIN_MAX_FAILURES: '1000',
   UTOPIA_LOGIN_MAX_PER_ADDRESS: '100000',

@@ -9,6 +9,7 @@ import { authRoutes } from './auth/auth.routes.js';
 import type { AppContext } from './context.js';
 import { healthRoutes } from './health/health.routes.js';
 import { handleError, handleNotFound } from './http/error-handler.js';
+import { withRedactedRequests } from './http/log-redaction.js';
 import { registerMethodNotAllowed } from './http/method-not-allowed.js';
 import { openapiOptions } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
@@ -42,7 +43,7 @@ export async function buildApp(
   logger: FastifyBaseLogger | false,
 ): Promise<BuiltApp> {
   const app = Fastify({
-    loggerInstance: logger === false ? undefined : logger,
+    loggerInstance: logger === false ? undefined : withRedactedRequests(logger),
     bodyLimit: ctx.config.bodyLimitBytes,
     routerOptions: { maxParamLength: ROUTER_MAX_PARAM_LENGTH },
     // Bad percent-encoding and overlong path segments are answered in our error shape too.

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 import { buildApp, type BuiltApp } from './app.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { createJwtSigner } from './auth/jwt.js';
@@ -6,6 +6,7 @@ import { createLoginLimiter } from './auth/login-limiter.js';
 import type { ServerConfig } from './config/config.js';
 import type { AppContext } from './context.js';
 import { migrateToLatest, openDatabase } from './db/database.js';
+import { ensurePrivateDir } from './db/private-files.js';
 import { loadOrCreateSecret } from './db/secrets.repository.js';
 import { systemClock, type Clock } from './db/time.js';
 import { ensureAdmin } from './users/users.service.js';
@@ -13,7 +14,7 @@ import { createAgentClient } from './agent-client/agent-client.js';
 import { createController, type Controller } from './controller/controller.js';
 import { createControllerSignals } from './controller/signals.js';
 import { createServerMetrics } from './metrics/metrics.js';
-import { startLocalNode } from './local-node.js';
+import { acceptBootstrapJoinToken } from './nodes/join-tokens.service.js';
 import { createTunnel } from './tunnel/tunnel.service.js';
 
 /** RunningServer is used to reach a started server: its URL, its parts, and how to stop it. */
@@ -33,20 +34,32 @@ export interface ServerOptions {
   onAdminPassword?: (password: string) => void;
 }
 
+/** createServerLogger is used by main (stdout) and by tests (a captured stream) alike. */
+export function createServerLogger(
+  level: LevelWithSilent,
+  destination?: DestinationStream,
+): Logger {
+  const options = { level, redact: ['req.headers.authorization'] };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}
+
 /** createContext is used to open the database, migrate it and build the shared parts. */
 export async function createContext(
   config: ServerConfig,
   clock: Clock,
   log: Logger,
 ): Promise<AppContext> {
-  const db = await openDatabase(config.databaseUrl);
+  const onLoosePermissions = (message: string, path: string): void => log.warn({ path }, message);
+  // The data dir holds the frps config and the local node's identity, besides SQLite's files.
+  ensurePrivateDir(config.dataDir, onLoosePermissions);
+  const db = await openDatabase(config.databaseUrl, { onLoosePermissions });
   try {
     await migrateToLatest(db);
     const key = Buffer.from(await loadOrCreateSecret(db.kysely, 'jwt_signing_key'), 'base64url');
     const jwt = createJwtSigner(key, config.jwtTtlSeconds, () => clock.now());
     const loginLimiter = createLoginLimiter({
-      maxFailuresPerUser: config.loginMaxFailures,
-      maxAttemptsPerAddress: config.loginMaxPerAddress,
+      freeFailures: config.loginMaxFailures,
+      maxFailuresPerAddress: config.loginMaxPerAddress,
       windowMs: config.loginWindowSeconds * 1000,
       now: () => clock.now(),
     });
@@ -78,20 +91,17 @@ export async function startServer(
   options: ServerOptions = {},
 ): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
-  const logger =
-    options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
+  const logger = options.logger ?? createServerLogger(config.logLevel);
   const log: Logger = logger || pino({ enabled: false });
   const ctx = await createContext(config, clock, log);
   const admin = await ensureAdmin(ctx.db.kysely, clock, config.adminPassword);
+  if (config.bootstrapJoinToken !== undefined)
+    await acceptBootstrapJoinToken(ctx.db.kysely, clock, config.bootstrapJoinToken);
   if (admin.generatedPassword !== undefined) options.onAdminPassword?.(admin.generatedPassword);
   const built = await buildApp(ctx, logger);
   const address = await built.app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   await ctx.tunnel?.start(Number(new URL(url).port));
-  const localNode =
-    config.localAgentGpus > 0
-      ? await startLocalNode(ctx, url, config.localAgentGpus, log)
-      : undefined;
   const controller = createController(ctx, (msg, extra) =>
     logger ? logger.info(extra ?? {}, msg) : undefined,
   );
@@ -103,7 +113,6 @@ export async function startServer(
     controller,
     async close() {
       await controller.stop();
-      await localNode?.close();
       await ctx.tunnel?.stop();
       await built.app.close();
       await ctx.db.close();

@@ -2,6 +2,7 @@
 // agent's own HTTP API (server → agent). Field names of the agent API follow the original Utopia
 // node agent (snake_case) so the two stay interchangeable.
 import { Type, type Static } from '@sinclair/typebox';
+import { ImageReference } from './image-reference.js';
 import { Text } from './api/common.js';
 
 /** GpuInventory is used to tell the server, at registration, which GPUs a node has. */
@@ -109,25 +110,55 @@ export const AgentPortMapping = Type.Object(
 );
 export type AgentPortMapping = Static<typeof AgentPortMapping>;
 
-/** AgentCreateContainerRequest is used to start a claim's container (POST /api/v1/containers). */
+// Text a container may receive: no NUL (the OCI runtime refuses it only at start) and no lone
+// UTF-16 surrogate (it has no UTF-8 form, so it cannot reach Docker). Ajv compiles patterns with
+// the "u" flag, under which the class matches lone surrogates but not astral characters.
+const CONTAINER_TEXT = '[^\\u0000\\uD800-\\uDFFF]';
+
+// A claim id, Docker container id or container name: it starts with a letter or a digit.
+const NAME = '[A-Za-z0-9][A-Za-z0-9_.-]*';
+
+/**
+ * AgentCreateContainerRequest is used to start a claim's container (POST /api/v1/containers).
+ * Like the original (Go) agent, an explicit null stands for an absent optional field, and
+ * `volumes` is accepted when empty; host mounts are never accepted.
+ */
 export const AgentCreateContainerRequest = Type.Object(
   {
-    claim_id: Type.String({
-      minLength: 1,
-      maxLength: 128,
-      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
-    }),
-    image: Type.String({ minLength: 1, maxLength: 512 }),
-    gpu_count: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+    claim_id: Type.String({ minLength: 1, maxLength: 128, pattern: `^${NAME}$` }),
+    image: ImageReference,
+    gpu_count: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 64, description: 'Omit it (or send gpu_ids) for none' }),
+    ),
     gpu_ids: Type.Optional(
       Type.Array(Type.Integer({ minimum: 0, maximum: 1023 }), { maxItems: 64, uniqueItems: true }),
     ),
     port_mappings: Type.Optional(Type.Array(AgentPortMapping, { maxItems: 64 })),
     env_vars: Type.Optional(
-      Type.Array(Type.String({ pattern: '^[^=]+=', maxLength: 32768 }), { maxItems: 512 }),
+      Type.Array(
+        Type.String({
+          pattern: `^[^=\\u0000\\uD800-\\uDFFF]+=${CONTAINER_TEXT}*$`,
+          maxLength: 32768,
+          description: 'NAME=value',
+        }),
+        { maxItems: 512 },
+      ),
     ),
-    command: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 512 })),
-    working_dir: Type.Optional(Type.String({ maxLength: 4096 })),
+    command: Type.Optional(
+      Type.Array(Type.String({ maxLength: 32768, pattern: `^${CONTAINER_TEXT}*$` }), {
+        maxItems: 512,
+      }),
+    ),
+    working_dir: Type.Optional(Type.String({ maxLength: 4096, pattern: `^${CONTAINER_TEXT}*$` })),
+    volumes: Type.Optional(
+      Type.Object(
+        {},
+        {
+          additionalProperties: false,
+          description: 'Only {} (the original agent sent it empty); host mounts are refused',
+        },
+      ),
+    ),
   },
   { $id: 'AgentCreateContainerRequest', additionalProperties: false },
 );
@@ -164,12 +195,29 @@ export type AgentContainerInfo = Static<typeof AgentContainerInfo>;
 export const AgentContainerList = Type.Array(AgentContainerInfo, { $id: 'AgentContainerList' });
 export type AgentContainerList = Static<typeof AgentContainerList>;
 
-/** AgentContainerParams is used to name a container by id, or by `claim:<claimId>`. */
+/**
+ * AgentContainerParams is used to name a container by Docker id or name, or by `claim:<claimId>`.
+ * Nothing else reaches Docker: a "/" or a leading "." could turn into another Engine API path.
+ */
 export const AgentContainerParams = Type.Object(
-  { id: Type.String({ minLength: 1, maxLength: 200 }) },
+  {
+    id: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: `^(?:claim:)?${NAME}$`,
+      description: 'Container id or name, or claim:<claimId>',
+    }),
+  },
   { additionalProperties: false },
 );
 export type AgentContainerParams = Static<typeof AgentContainerParams>;
+
+/** AgentRemoveAllResponse is used to answer DELETE /api/v1/containers: what was removed. */
+export const AgentRemoveAllResponse = Type.Object(
+  { container_ids: Type.Array(Type.String()) },
+  { $id: 'AgentRemoveAllResponse', additionalProperties: false },
+);
+export type AgentRemoveAllResponse = Static<typeof AgentRemoveAllResponse>;
 
 /** AgentLogsQuery is used to choose how much of a container's log to read, and whether to follow. */
 export const AgentLogsQuery = Type.Object(

@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './api/common.js';
 export * from './api/users.js';
 export * from './api/auth.js';
+export * from './image-reference.js';
 export * from './agent-api.js';
 export * from './api/nodes.js';
 export * from './api/claims.js';

@@ -2,10 +2,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AgentErrorReason, type AgentErrorBody } from '@utopia/shared';
 import type { AgentLogger } from '../logger.js';
-import { isAgentError } from './agent-error.js';
+import { isAgentError } from '../agent-error.js';
 import { createBearerCheck } from './bearer-auth.js';
 import { containersRoutes } from './containers.routes.js';
 import { metricsRoutes, publicRoutes, type NodeRoutesOptions } from './node.routes.js';
+import { agentValidatorCompiler } from './validation.js';
 
 /** AgentAppOptions is used to build the agent's HTTP API. */
 export interface AgentAppOptions extends NodeRoutesOptions {
@@ -20,9 +21,8 @@ export async function buildAgentApp(opts: AgentAppOptions): Promise<FastifyInsta
   const app = Fastify({
     loggerInstance,
     bodyLimit: 1024 * 1024,
-    // Reject unknown fields instead of silently dropping them (Fastify's default removes them).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(agentValidatorCompiler);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const { status, body } = toErrorBody(err);
@@ -96,9 +96,28 @@ function describeValidation(context: string, issues: ValidationIssue[]): string 
     .map((issue) => {
       const extra = issue.params.additionalProperty;
       const path = `${context}${issue.instancePath}`;
-      return typeof extra === 'string'
-        ? `${path}/${extra}: unknown field`
-        : `${path}: ${issue.message ?? 'invalid'}`;
+      if (issue.instancePath === '/volumes') return `${path}: host mounts are not supported`;
+      if (typeof extra === 'string') return `${path}/${extra}: unknown field`;
+      // Ajv would quote the whole regular expression; say what kind of value was expected.
+      if (issue.keyword === 'pattern') return `${path}: ${patternHint(issue.instancePath)}`;
+      return `${path}: ${issue.message ?? 'invalid'}`;
     })
     .join('; ');
+}
+
+/** patternHint is used to say, for a person, what a field that failed its pattern must look like. */
+function patternHint(instancePath: string): string {
+  const field = instancePath.split('/')[1] ?? '';
+  switch (field) {
+    case 'image':
+      return 'not an image reference ([host[:port]/]name[:tag][@sha256:digest], lower-case name)';
+    case 'claim_id':
+      return 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"';
+    case 'id':
+      return 'must be a container id or name, or claim:<claimId> (letters, digits, ".", "_", "-"; starting with a letter or digit)';
+    case 'env_vars':
+      return 'must be NAME=value, without NUL characters or lone UTF-16 surrogates';
+    default:
+      return 'must not contain NUL characters or lone UTF-16 surrogates';
+  }
 }

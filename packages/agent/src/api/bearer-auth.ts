@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { agentErrors } from './agent-error.js';
+import { agentErrors } from '../agent-error.js';
 
 /**
  * createBearerCheck is used to guard /api/v1: the caller must present this node's own agent token.

@@ -8,9 +8,11 @@ import {
   AgentCreateContainerResponse,
   AgentErrorBody,
   AgentLogsQuery,
+  AgentRemoveAllResponse,
 } from '@utopia/shared';
 import type { ContainerService } from '../runtime/container.service.js';
-import { agentErrors } from './agent-error.js';
+import { agentErrors } from '../agent-error.js';
+import { dropNulls } from './wire-compat.js';
 
 /** ContainersRoutesOptions is used to hand the routes their service. */
 export interface ContainersRoutesOptions {
@@ -39,6 +41,7 @@ export const containersRoutes: FastifyPluginAsyncTypebox<ContainersRoutesOptions
           422: AgentErrorBody,
         },
       },
+      preValidation: async (req) => dropNulls(req.body),
     },
     async (req, reply) => {
       const result = await containers.create(req.body);
@@ -50,6 +53,13 @@ export const containersRoutes: FastifyPluginAsyncTypebox<ContainersRoutesOptions
     '/containers',
     { schema: { response: { 200: Type.Array(AgentContainerInfo), ...errors } } },
     async () => containers.list(),
+  );
+
+  // The server calls this when an admin deletes the node: no claim container may keep its GPUs.
+  app.delete(
+    '/containers',
+    { schema: { response: { 200: AgentRemoveAllResponse, ...errors } } },
+    async () => ({ container_ids: await containers.removeAll() }),
   );
 
   app.get(
@@ -89,6 +99,8 @@ export const containersRoutes: FastifyPluginAsyncTypebox<ContainersRoutesOptions
     async (req, reply) => {
       const follow = req.query.follow ?? false;
       const stream = await containers.logs(req.params.id, req.query.tail, follow);
+      // Listened to at once: an error before Fastify pipes the stream must not go uncaught.
+      stream.on('error', (err) => req.log.debug({ err }, 'container log stream failed'));
       // A follower that hangs up must not leave Docker's log stream open.
       followers.add(stream);
       stream.on('close', () => followers.delete(stream));

@@ -30,7 +30,9 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<NodeRoutesOptions> = async
     async () => {
       const system = await opts.system.read();
       // Without Docker the node still reports itself; GPUs then count as busy only by their use.
-      const used = await opts.containers.usedGpus().catch(() => new Map<number, string>());
+      const used = await opts.containers
+        .usedGpus(opts.gpus.current())
+        .catch(() => new Map<number, string>());
       return {
         node_id: opts.nodeId(),
         cpu_usage_percent: system.cpu_usage_percent,

@@ -1,11 +1,4 @@
-/** AgentSettingSpec is used to describe one agent setting once, for the loader and `--help`. */
-export interface AgentSettingSpec {
-  key: string;
-  env: string;
-  flag: string;
-  defaultText: string;
-  description: string;
-}
+import { LOG_LEVELS_TEXT, SettingsTable, type SettingSpec } from '@utopia/shared/config';
 
 /** AGENT_SETTINGS lists every agent setting; the loader and `utopia-agent --help` read it. */
 export const AGENT_SETTINGS = [
@@ -134,28 +127,28 @@ export const AGENT_SETTINGS = [
     env: 'UTOPIA_AGENT_LOG_LEVEL',
     flag: '--log-level',
     defaultText: 'info',
-    description: 'trace, debug, info, warn, error, fatal or silent',
+    description: LOG_LEVELS_TEXT,
   },
-] as const satisfies readonly AgentSettingSpec[];
+] as const satisfies readonly SettingSpec[];
 
 /** AgentSettingKey is used to name one agent setting. */
 export type AgentSettingKey = (typeof AGENT_SETTINGS)[number]['key'];
 
+/** AGENT_SETTINGS_TABLE is used to load the agent's settings and render its `--help`. */
+export const AGENT_SETTINGS_TABLE = new SettingsTable<AgentSettingKey>(AGENT_SETTINGS, {
+  program: 'utopia-agent',
+  configEnv: 'UTOPIA_AGENT_CONFIG',
+});
+
 /** renderAgentHelp is used to print `utopia-agent --help`. */
 export function renderAgentHelp(): string {
-  const lines = [
-    'Usage: utopia-agent [--config FILE] [--flag value ...]',
-    '',
-    'The Utopia node agent: registers this node with utopia-server, discovers its GPUs and runs',
-    'claim containers through the Docker Engine. Each setting is read from, lowest precedence',
-    'first: its default, the YAML config file (--config FILE or UTOPIA_AGENT_CONFIG; keys as',
-    'below), the environment variable, then the flag.',
-    '',
-  ];
-  for (const s of AGENT_SETTINGS) {
-    lines.push(`  ${s.flag} VALUE  (env ${s.env}; file key ${s.key})`);
-    lines.push(`      ${s.description}. Default: ${s.defaultText}`);
-  }
-  lines.push('', '  --config FILE  (env UTOPIA_AGENT_CONFIG)', '  --help, -h', '  --version');
-  return lines.join('\n');
+  return AGENT_SETTINGS_TABLE.renderHelp(
+    [
+      'The Utopia node agent: registers this node with utopia-server, discovers its GPUs and runs',
+      'claim containers through the Docker Engine. Each setting is read from, lowest precedence',
+      'first: its default, the YAML config file (--config FILE or UTOPIA_AGENT_CONFIG; keys as',
+      'below), the environment variable, then the flag.',
+    ],
+    ['--help, -h', '--version'],
+  );
 }

@@ -1,9 +1,10 @@
-import type {
-  TunnelOffer,
-  GpuInventory,
-  NodeRegisterRequest,
-  NodeRegisterResponse,
-  NodeSelfUpdateRequest,
+import {
+  ErrorCode,
+  type TunnelOffer,
+  type GpuInventory,
+  type NodeRegisterRequest,
+  type NodeRegisterResponse,
+  type NodeSelfUpdateRequest,
 } from '@utopia/shared';
 import type { AgentLogger } from '../logger.js';
 import { backoffDelay, sleep } from './backoff.js';
@@ -43,7 +44,25 @@ export interface RegistrationResult {
   tunnel: TunnelOffer | undefined;
 }
 
-type Attempt<T> = { ok: true; value: T } | { ok: false; retry: boolean; message: string };
+/**
+ * UnknownNodeError is used when the server refuses this node's stored identity. `forgotten` is
+ * true when the server that issued the identity said outright that it no longer knows the node
+ * (the node was deleted, or the database reset): its containers must then stop.
+ */
+export class UnknownNodeError extends RegistrationError {
+  readonly nodeId: string;
+  readonly forgotten: boolean;
+  constructor(message: string, nodeId: string, forgotten: boolean) {
+    super(message);
+    this.name = 'UnknownNodeError';
+    this.nodeId = nodeId;
+    this.forgotten = forgotten;
+  }
+}
+
+type Attempt<T> =
+  | { ok: true; value: T }
+  | { ok: false; retry: boolean; message: string; error?: RegistrationError };
 
 /**
  * ensureRegistered is used at each start: with no identity file it registers with the join token
@@ -84,7 +103,7 @@ async function withRetry<T>(
   for (let attempt = 0; ; attempt++) {
     const result = await call();
     if (result.ok) return result.value;
-    if (!result.retry) throw new RegistrationError(result.message);
+    if (!result.retry) throw result.error ?? new RegistrationError(result.message);
     const delay = backoffDelay(attempt, {
       baseMs: opts.retryBaseMs,
       capMs: opts.retryCapMs ?? 30_000,
@@ -145,15 +164,20 @@ async function updateSelf(
   const { status, json } = res.value;
   if (status === 200) return { ok: true, value: tunnelOf(json) };
   if (status === 401 || status === 403) {
+    const sameServer = identity.serverUrl === opts.serverUrl;
+    const message =
+      `this node's identity (id ${identity.nodeId}) is not known to the server (${describeError(json, status)}): ` +
+      `it was deleted or the server's database was reset; remove ${opts.identityFile} and give a new join token to register again` +
+      (sameServer
+        ? ''
+        : ` (the identity was issued by ${identity.serverUrl}, not ${opts.serverUrl})`);
+    // Only the issuing server's explicit answer counts: a wrong URL must not stop containers.
+    const forgotten = sameServer && errorCode(json) === ErrorCode.NodeCredentialInvalid;
     return {
       ok: false,
       retry: false,
-      message:
-        `this node's identity (id ${identity.nodeId}) is not known to the server (${describeError(json, status)}): ` +
-        `it was deleted or the server's database was reset; remove ${opts.identityFile} and give a new join token to register again` +
-        (identity.serverUrl === opts.serverUrl
-          ? ''
-          : ` (the identity was issued by ${identity.serverUrl}, not ${opts.serverUrl})`),
+      message,
+      error: new UnknownNodeError(message, identity.nodeId, forgotten),
     };
   }
   return classifyOther(status, json);
@@ -201,6 +225,10 @@ function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = (err as { cause?: unknown }).cause;
   return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+}
+
+function errorCode(json: unknown): unknown {
+  return typeof json === 'object' && json !== null && 'code' in json ? json.code : undefined;
 }
 
 function describeError(json: unknown, status: number): string {

@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeServer } from '../test-support/fake-server.js';
+import { tempDir } from '../test-support/temp-dir.js';
 import { silentLogger } from '../logger.js';
 import { readIdentity } from './identity-store.js';
 import {
   ensureRegistered,
   RegistrationError,
+  UnknownNodeError,
   type RegistrationOptions,
 } from './registration.client.js';
 
@@ -37,7 +38,7 @@ test('first start registers and writes the identity file with mode 0600 in a 070
   const fake = new FakeServer();
   const url = await fake.listen();
   t.after(() => fake.close());
-  const dir = mkdtempSync(join(tmpdir(), 'agent-reg-'));
+  const dir = tempDir(t, 'agent-reg-');
 
   const result = await ensureRegistered(options(url, dir));
 
@@ -67,7 +68,7 @@ test('second start reuses the identity: PUT /api/nodes/self with the credential,
   const fake = new FakeServer();
   const url = await fake.listen();
   t.after(() => fake.close());
-  const dir = mkdtempSync(join(tmpdir(), 'agent-reg-'));
+  const dir = tempDir(t, 'agent-reg-');
   await ensureRegistered(options(url, dir));
 
   const again = await ensureRegistered(options(url, dir, { joinToken: undefined }));
@@ -91,7 +92,7 @@ test('a wrong, expired or revoked join token stops with a clear error and no ret
   const fake = new FakeServer();
   const url = await fake.listen();
   t.after(() => fake.close());
-  const dir = mkdtempSync(join(tmpdir(), 'agent-reg-'));
+  const dir = tempDir(t, 'agent-reg-');
 
   await assert.rejects(
     ensureRegistered(options(url, dir, { joinToken: 'nope' })),
@@ -109,12 +110,16 @@ test('an identity unknown to the server stops with a clear error and never re-re
   const fake = new FakeServer();
   const url = await fake.listen();
   t.after(() => fake.close());
-  const dir = mkdtempSync(join(tmpdir(), 'agent-reg-'));
+  const dir = tempDir(t, 'agent-reg-');
   await ensureRegistered(options(url, dir));
   fake.knownCredentials.clear(); // the server's database was reset
 
   await assert.rejects(ensureRegistered(options(url, dir)), (err: unknown) => {
-    assert.ok(err instanceof RegistrationError);
+    assert.ok(err instanceof UnknownNodeError);
+    assert.deepEqual(
+      { nodeId: err.nodeId, forgotten: err.forgotten },
+      { nodeId: 'node-1', forgotten: true },
+    );
     assert.match(err.message, /identity \(id node-1\) is not known to the server/);
     assert.match(err.message, /NODE_CREDENTIAL_INVALID/);
     assert.match(err.message, /remove .*agent-identity\.json and give a new join token/);
@@ -126,16 +131,16 @@ test('an identity unknown to the server stops with a clear error and never re-re
   );
 });
 
-test('no identity and no join token is a clear error', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'agent-reg-'));
+test('no identity and no join token is a clear error', async (t) => {
+  const dir = tempDir(t, 'agent-reg-');
   await assert.rejects(
     ensureRegistered(options('http://127.0.0.1:9', dir, { joinToken: undefined })),
     /no identity file at .* and no join token/,
   );
 });
 
-test('a corrupt identity file is reported, not silently replaced', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'agent-reg-'));
+test('a corrupt identity file is reported, not silently replaced', async (t) => {
+  const dir = tempDir(t, 'agent-reg-');
   const file = join(dir, 'id.json');
   writeFileSync(file, '{"nodeId": 1}');
   await assert.rejects(
@@ -150,7 +155,7 @@ test('server down at first, then 503, then up: retries with backoff and succeeds
   const url = await probe.listen();
   const port = Number(new URL(url).port);
   await probe.close();
-  const dir = mkdtempSync(join(tmpdir(), 'agent-reg-'));
+  const dir = tempDir(t, 'agent-reg-');
   const fake = new FakeServer();
   fake.failNext = 2;
   t.after(() => fake.close());

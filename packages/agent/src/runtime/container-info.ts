@@ -7,6 +7,8 @@ export const Labels = {
   Managed: MANAGED_LABEL,
   ClaimId: 'utopia.claim_id',
   GpuIds: 'utopia.gpu_ids',
+  /** UUIDs of the GPUs: they name the devices whatever node id (or identity) holds them. */
+  GpuUuids: 'utopia.gpu_uuids',
   GpuCount: 'utopia.gpu_count',
   NodeId: 'utopia.node_id',
 } as const;

@@ -4,13 +4,13 @@ import type { GpuBackend, GpuDevice } from '../gpu/gpu-backend.js';
 import { SimulatedGpuBackend } from '../gpu/simulated.backend.js';
 import { silentLogger } from '../logger.js';
 import { FakeRuntime } from '../test-support/fake-runtime.js';
-import { AgentError } from '../api/agent-error.js';
+import { AgentError } from '../agent-error.js';
 import { RuntimeError } from './container-runtime.js';
 import { ContainerService } from './container.service.js';
 
 /** A "real GPU" backend: same devices as the simulation, but containers must get DeviceRequests. */
-function realGpus(count: number): GpuBackend {
-  const sim = new SimulatedGpuBackend({ count, model: 'NVIDIA H100', memoryMiB: 81559, seed: 's' });
+function realGpus(count: number, seed = 's'): GpuBackend {
+  const sim = new SimulatedGpuBackend({ count, model: 'NVIDIA H100', memoryMiB: 81559, seed });
   return {
     kind: 'nvidia-smi',
     requestsDevices: true,
@@ -162,8 +162,8 @@ test('simulated GPUs never produce a device request', async () => {
 
 test('two nodes on one Docker Engine: each sees only its own containers and GPU ledger', async () => {
   const rt = new FakeRuntime();
-  const a = service(rt, realGpus(2), 'node-a');
-  const b = service(rt, realGpus(2), 'node-b');
+  const a = service(rt, realGpus(2, 'machine-a'), 'node-a');
+  const b = service(rt, realGpus(2, 'machine-b'), 'node-b');
   await a.create({ claim_id: 'ca', image: 'img:1', gpu_ids: [0] });
   await b.create({ claim_id: 'cb', image: 'img:1', gpu_ids: [0] });
   assert.deepEqual(
@@ -182,8 +182,8 @@ test('two nodes on one Docker Engine: each sees only its own containers and GPU 
 
 test('a claim moved to another node on the same Docker gets a node-suffixed name, not a failure', async () => {
   const rt = new FakeRuntime();
-  const a = service(rt, realGpus(2), 'node-a');
-  const b = service(rt, realGpus(2), 'node-b');
+  const a = service(rt, realGpus(2, 'machine-a'), 'node-a');
+  const b = service(rt, realGpus(2, 'machine-b'), 'node-b');
   await a.create({ claim_id: 'moved', image: 'img:1', gpu_ids: [0] });
   const res = await b.create({ claim_id: 'moved', image: 'img:1', gpu_ids: [0] });
   assert.equal(res.created, true);
@@ -196,4 +196,80 @@ test('a claim moved to another node on the same Docker gets a node-suffixed name
     containerId: res.containerId,
     created: false,
   });
+});
+
+test('GPUs held by containers of other node ids: by UUID, and by index when a container has no UUIDs', async () => {
+  const rt = new FakeRuntime();
+  const old = service(rt, realGpus(4, 'machine-a'), 'node-old');
+  const rejoined = service(rt, realGpus(4, 'machine-a'), 'node-new');
+  const neighbour = service(rt, realGpus(4, 'machine-b'), 'node-b');
+  await old.create({ claim_id: 'held', image: 'img:1', gpu_ids: [0] });
+  // A container of the original agent (or an older Utopia agent): no UUIDs, another node id.
+  rt.containers.set('legacy', {
+    id: 'legacy',
+    name: 'utopia-claim-legacy',
+    image: 'img:1',
+    labels: {
+      'utopia.managed': 'true',
+      'utopia.claim_id': 'legacy',
+      'utopia.gpu_ids': '3',
+      'utopia.node_id': 'x',
+    },
+    created: 1,
+    state: { status: 'running', exitCode: null, startedAt: 1, finishedAt: null, error: null },
+    ports: {},
+    env: [],
+  });
+  assert.deepEqual([...(await rejoined.usedGpus()).entries()].sort(), [
+    [0, 'held of node node-old'],
+    [3, 'legacy of node x'],
+  ]);
+  assert.deepEqual([...(await neighbour.usedGpus()).keys()], [3]);
+  await rejectsWith(
+    rejoined.create({ claim_id: 'again', image: 'img:1', gpu_ids: [0] }),
+    'GPU_UNAVAILABLE',
+    409,
+  );
+  assert.equal(
+    (await neighbour.create({ claim_id: 'n', image: 'img:1', gpu_ids: [0] })).created,
+    true,
+  );
+  // Listing and removal still keep to each node's own containers.
+  assert.deepEqual(await rejoined.list(), []);
+  assert.deepEqual(await rejoined.removeAll(), []);
+  assert.equal(rt.containers.size, 3);
+});
+
+test('a container created but never started (its start was lost) is started by the retry', async () => {
+  const rt = new FakeRuntime();
+  const svc = service(rt);
+  rt.startError = new RuntimeError('unavailable', 'Docker Engine unreachable: socket hang up');
+  await rejectsWith(
+    svc.create({ claim_id: 'lost', image: 'img:1', gpu_ids: [0] }),
+    'DOCKER_UNAVAILABLE',
+    503,
+  );
+  // The failed start removed it; had the removal been lost too, the retry finds it "created".
+  const id = await rt.create({
+    name: 'utopia-claim-lost',
+    image: 'img:1',
+    labels: {
+      'utopia.managed': 'true',
+      'utopia.claim_id': 'lost',
+      'utopia.gpu_ids': '0',
+      'utopia.node_id': 'node-7',
+    },
+    env: [],
+    command: undefined,
+    workingDir: undefined,
+    networkMode: 'none',
+    ports: [],
+    gpuDeviceIds: [],
+  });
+  rt.startError = undefined;
+  assert.deepEqual(await svc.create({ claim_id: 'lost', image: 'img:1', gpu_ids: [0] }), {
+    containerId: id,
+    created: false,
+  });
+  assert.equal(rt.containers.get(id)?.state.status, 'running');
 });

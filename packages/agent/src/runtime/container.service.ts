@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { AgentContainerInfo, AgentCreateContainerRequest } from '@utopia/shared';
-import { agentErrors, AgentError } from '../api/agent-error.js';
-import type { GpuBackend } from '../gpu/gpu-backend.js';
+import { agentErrors, AgentError } from '../agent-error.js';
+import type { GpuBackend, GpuDevice } from '../gpu/gpu-backend.js';
 import type { AgentLogger } from '../logger.js';
 import {
   isRuntimeError,
@@ -10,10 +10,13 @@ import {
   type ContainerRuntime,
 } from './container-runtime.js';
 import { describeIndices, Labels, parseGpuLabel, pullingInfo, toInfo } from './container-info.js';
+import { heldGpus } from './gpu-holders.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
-// Environment a user may not set: the agent alone decides which GPUs a container sees.
-const RESERVED_ENV = new Set(['NVIDIA_VISIBLE_DEVICES', 'UTOPIA_GPU_IDS']);
+// Environment a user may not set: the agent alone decides which GPUs a container sees. The
+// NVIDIA runtime reads NVIDIA_VISIBLE_DEVICES; CUDA reads CUDA_VISIBLE_DEVICES, and left unset
+// it enumerates exactly the devices the runtime gave the container.
+const RESERVED_ENV = new Set(['NVIDIA_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'UTOPIA_GPU_IDS']);
 // States in which a container holds its GPUs.
 const LIVE_STATES = new Set(['created', 'running', 'paused', 'restarting']);
 const GPU_LOCK = '\0gpus';
@@ -64,16 +67,21 @@ export class ContainerService {
   async create(req: AgentCreateContainerRequest): Promise<CreateResult> {
     return this.#locks.run(req.claim_id, async () => {
       const existing = await this.#findByClaim(req.claim_id);
-      if (existing && !hasOtherGpus(existing, req))
+      if (existing && !hasOtherGpus(existing, req)) {
+        // Created but never started: the answer to an earlier start was lost (say dockerd
+        // restarting), or this agent stopped in between.
+        if (existing.state.status === 'created') await this.#start(existing.id);
         return { containerId: existing.id, created: false };
+      }
       // The server moved this claim to other GPUs while an old container lingered here: the
       // server is the authority, so the stale container goes rather than holding the old GPUs.
       if (existing) await this.#guard(() => this.#opts.runtime.remove(existing.id));
-      const gpuIds = await this.#resolveGpuIds(req);
+      const devices = await this.#opts.gpus.list();
+      const gpuIds = await this.#resolveGpuIds(req, devices);
       await this.#ensureImage(req.claim_id, req.image);
       const id = await this.#locks.run(GPU_LOCK, async () => {
-        await this.#checkGpusFree(gpuIds);
-        return this.#createContainer(req, gpuIds);
+        await this.#checkGpusFree(gpuIds, devices);
+        return this.#createContainer(req, gpuIds, devices);
       });
       if (id.created) await this.#start(id.containerId);
       return id;
@@ -101,6 +109,41 @@ export class ContainerService {
     if (!details) return;
     const claimId = details.labels[Labels.ClaimId] ?? details.id;
     await this.#locks.run(claimId, () => this.#guard(() => this.#opts.runtime.remove(details.id)));
+  }
+
+  /**
+   * removeAll is used when the server deletes this node: every container of this node goes, so
+   * that no claim keeps running (and holding GPUs) on a node the server no longer knows.
+   */
+  async removeAll(): Promise<string[]> {
+    return this.#removeWhere((c) => this.#isMine(c));
+  }
+
+  /**
+   * removeAllOf is used when the server says it no longer knows identity `nodeId`: that
+   * identity's containers (and unlabelled ones, which count as this node's) are removed.
+   */
+  async removeAllOf(nodeId: string): Promise<string[]> {
+    return this.#removeWhere((c) => isOwnedBy(c, nodeId));
+  }
+
+  async #removeWhere(pick: (c: ContainerDetails) => boolean): Promise<string[]> {
+    const all = await this.#guard(() => this.#opts.runtime.listManaged());
+    const doomed = all.filter(pick);
+    const results = await Promise.allSettled(
+      doomed.map((c) =>
+        this.#locks.run(c.labels[Labels.ClaimId] ?? c.id, () =>
+          this.#guard(() => this.#opts.runtime.remove(c.id)),
+        ),
+      ),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw toAgentError(failed.reason, 'call');
+    if (doomed.length > 0) {
+      const claims = doomed.map((c) => c.labels[Labels.ClaimId]);
+      this.#opts.logger.warn({ claims }, `removed ${doomed.length} container(s)`);
+    }
+    return doomed.map((c) => c.id);
   }
 
   async logs(idOrClaim: string, tail: number | undefined, follow: boolean): Promise<Readable> {
@@ -133,12 +176,13 @@ export class ContainerService {
   }
 
   #isMine(c: ContainerDetails): boolean {
-    const owner = c.labels[Labels.NodeId];
-    return owner === undefined || owner === '' || owner === this.#opts.nodeId();
+    return isOwnedBy(c, this.#opts.nodeId());
   }
 
-  async #resolveGpuIds(req: AgentCreateContainerRequest): Promise<number[]> {
-    const devices = await this.#opts.gpus.list();
+  async #resolveGpuIds(
+    req: AgentCreateContainerRequest,
+    devices: readonly GpuDevice[],
+  ): Promise<number[]> {
     const have = new Set(devices.map((d) => d.index));
     if (req.gpu_ids !== undefined) {
       if (req.gpu_count !== undefined && req.gpu_count !== req.gpu_ids.length) {
@@ -157,7 +201,7 @@ export class ContainerService {
     const count = req.gpu_count ?? 0;
     if (count === 0) return [];
     // Without explicit ids (original protocol), take the lowest free indices; checked again below.
-    const used = await this.usedGpus();
+    const used = await this.usedGpus(devices);
     const free = [...have].filter((i) => !used.has(i)).sort((a, b) => a - b);
     if (free.length < count) {
       throw agentErrors.gpuUnavailable(
@@ -167,9 +211,9 @@ export class ContainerService {
     return free.slice(0, count);
   }
 
-  async #checkGpusFree(gpuIds: number[]): Promise<void> {
+  async #checkGpusFree(gpuIds: number[], devices: readonly GpuDevice[]): Promise<void> {
     if (gpuIds.length === 0) return;
-    const used = await this.usedGpus();
+    const used = await this.usedGpus(devices);
     const taken = gpuIds.filter((id) => used.has(id));
     if (taken.length > 0) {
       const holders = taken.map((id) => `${id} (claim ${used.get(id)})`).join(', ');
@@ -179,13 +223,22 @@ export class ContainerService {
     }
   }
 
-  /** usedGpus is used to read, from labels, which claim holds each GPU index (live containers). */
-  async usedGpus(): Promise<Map<number, string>> {
+  /**
+   * usedGpus is used to read, from labels, which claim holds each of this node's GPU indices. It
+   * looks at EVERY live Utopia container on the engine, whatever node id it carries: a container
+   * left by an earlier identity of this machine (the node was deleted and joined again) still
+   * holds the devices. GPU UUIDs tell them apart from the GPUs of another simulated node sharing
+   * the engine.
+   */
+  async usedGpus(devices?: readonly GpuDevice[]): Promise<Map<number, string>> {
+    const gpus = devices ?? (await this.#opts.gpus.list());
     const used = new Map<number, string>();
-    for (const c of await this.#mine()) {
-      const claim = c.labels[Labels.ClaimId] ?? c.id;
+    for (const c of await this.#guard(() => this.#opts.runtime.listManaged())) {
       if (!LIVE_STATES.has(c.state.status)) continue;
-      for (const id of parseGpuLabel(c.labels[Labels.GpuIds])) used.set(id, claim);
+      const holder = this.#isMine(c)
+        ? (c.labels[Labels.ClaimId] ?? c.id)
+        : `${c.labels[Labels.ClaimId] ?? c.id} of node ${c.labels[Labels.NodeId] ?? '?'}`;
+      for (const index of heldGpus(c, gpus, this.#isMine(c))) used.set(index, holder);
     }
     return used;
   }
@@ -199,6 +252,8 @@ export class ContainerService {
     } catch (err) {
       if (isRuntimeError(err) && err.kind === 'unavailable')
         throw agentErrors.dockerUnavailable(err.message);
+      // An Engine that went away during the pull says nothing about the image.
+      await this.#guard(() => runtime.ping());
       throw agentErrors.imageNotFound(image, err instanceof Error ? err.message : String(err));
     } finally {
       this.#pulling.delete(claimId);
@@ -208,8 +263,10 @@ export class ContainerService {
   async #createContainer(
     req: AgentCreateContainerRequest,
     gpuIds: number[],
+    devices: readonly GpuDevice[],
   ): Promise<CreateResult> {
     const ids = gpuIds.join(',');
+    const uuids = gpuIds.map((i) => devices.find((d) => d.index === i)?.uuid ?? '').join(',');
     const env = (req.env_vars ?? []).filter(
       (kv) => !RESERVED_ENV.has(kv.slice(0, kv.indexOf('='))),
     );
@@ -220,6 +277,7 @@ export class ContainerService {
       [Labels.Managed]: 'true',
       [Labels.ClaimId]: req.claim_id,
       [Labels.GpuIds]: ids,
+      [Labels.GpuUuids]: uuids,
       [Labels.GpuCount]: String(gpuIds.length),
       [Labels.NodeId]: this.#opts.nodeId(),
     };
@@ -299,6 +357,12 @@ function toAgentError(err: unknown, what: string): AgentError {
     }
   }
   return agentErrors.internal(err instanceof Error ? err.message : String(err));
+}
+
+/** isOwnedBy is used to keep to one node's containers; unlabelled ones (original agent) count. */
+function isOwnedBy(c: ContainerDetails, nodeId: string): boolean {
+  const owner = c.labels[Labels.NodeId];
+  return owner === undefined || owner === '' || owner === nodeId;
 }
 
 function hasOtherGpus(existing: ContainerDetails, req: AgentCreateContainerRequest): boolean {

@@ -1,19 +1,13 @@
 // Against the REAL Docker Engine (DOCKER_HOST, or a private dockerd started by
 // scripts/services/dockerd.sh). If Docker cannot be had, these tests fail; they never skip.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import type Docker from 'dockerode';
 import type { GpuDevice } from '../gpu/gpu-backend.js';
 import { SimulatedGpuBackend } from '../gpu/simulated.backend.js';
-import { ensureDocker, TEST_IMAGE } from '../test-support/docker-env.js';
+import { TEST_IMAGE } from '../test-support/docker-env.js';
+import { RUN_LABEL, useDockerSuite } from '../test-support/docker-suite.js';
 import { DockerRuntime } from './docker.runtime.js';
-import { FakeServer } from '../test-support/fake-server.js';
-import { startTestAgent, type TestAgent } from '../test-support/test-agent.js';
-
-const RUN_LABEL = 'utopia.test_run';
-const runId = randomBytes(4).toString('hex');
-const claim = (name: string): string => `t${runId}-${name}`;
+import type { TestAgent } from '../test-support/test-agent.js';
 
 interface ContainerInfoJson {
   id: string;
@@ -29,44 +23,11 @@ function body<T>(json: unknown): T {
 }
 
 describe('agent on a real Docker Engine', () => {
-  let docker: Docker;
-  let socketPath: string;
-  const fake = new FakeServer();
-  let serverUrl: string;
   let a: TestAgent;
-
-  let setupError: unknown;
-
-  before(async () => {
-    try {
-      ({ docker, socketPath } = await ensureDocker());
-      serverUrl = await fake.listen();
-      a = await startTestAgent({
-        serverUrl,
-        socketPath,
-        simulateGpus: 6,
-        runLabel: { [RUN_LABEL]: runId },
-      });
-    } catch (err) {
-      setupError = err;
-    }
+  const suite = useDockerSuite(async (s) => {
+    a = await s.agent({ simulateGpus: 6 });
   });
-
-  // No Docker must FAIL every test here (never skip, never a silent cancel).
-  beforeEach(() => {
-    if (setupError) throw setupError;
-  });
-
-  after(async () => {
-    await a?.agent.close();
-    await fake.close();
-    if (setupError) return;
-    const leftovers = await docker.listContainers({
-      all: true,
-      filters: { label: [`${RUN_LABEL}=${runId}`] },
-    });
-    await Promise.all(leftovers.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-  });
+  const claim = (name: string): string => `t${suite.runId}-${name}`;
 
   const create = (
     claimId: string,
@@ -114,7 +75,7 @@ describe('agent on a real Docker Engine', () => {
     });
     assert.equal(res.status, 201, res.text);
     const id = body<{ container_id: string }>(res.json).container_id;
-    const info = await docker.getContainer(id).inspect();
+    const info = await suite.docker.getContainer(id).inspect();
     const env = info.Config.Env ?? [];
     assert.ok(env.includes('NVIDIA_VISIBLE_DEVICES=1,3'), env.join(' '));
     assert.ok(env.includes('UTOPIA_GPU_IDS=1,3'));
@@ -161,15 +122,15 @@ describe('agent on a real Docker Engine', () => {
     assert.equal((await a.call('DELETE', `/api/v1/containers/${id}`)).status, 204);
     assert.equal((await a.call('GET', `/api/v1/containers/${id}`)).status, 404);
     assert.equal((await a.call('DELETE', `/api/v1/containers/${id}`)).status, 204);
-    await assert.rejects(docker.getContainer(id).inspect(), /no such container/i);
+    await assert.rejects(suite.docker.getContainer(id).inspect(), /no such container/i);
   });
 
   test('a killed container is reported exited with its code and frees its GPU', async () => {
     const res = await create(claim('killed'), { gpu_ids: [4] });
     assert.equal(res.status, 201, res.text);
     const id = body<{ container_id: string }>(res.json).container_id;
-    await docker.getContainer(id).kill();
-    await docker.getContainer(id).wait();
+    await suite.docker.getContainer(id).kill();
+    await suite.docker.getContainer(id).wait();
     const got = body<ContainerInfoJson>(
       (await a.call('GET', `/api/v1/containers/claim:${claim('killed')}`)).json,
     );
@@ -186,7 +147,7 @@ describe('agent on a real Docker Engine', () => {
       command: ['sh', '-c', 'echo hello-from-utopia; exit 3'],
     });
     const id = body<{ container_id: string }>(res.json).container_id;
-    await docker.getContainer(id).wait();
+    await suite.docker.getContainer(id).wait();
     const got = body<ContainerInfoJson>((await a.call('GET', `/api/v1/containers/${id}`)).json);
     assert.equal(got.exit_code, 3);
     const logs = await a.call('GET', `/api/v1/containers/${id}/logs?tail=10&follow=false`);
@@ -196,7 +157,7 @@ describe('agent on a real Docker Engine', () => {
   });
 
   test('a missing image is a permanent failure that names the image', async (t) => {
-    const image = `utopia-test/no-such-image-${runId}:latest`;
+    const image = `utopia-test/no-such-image-${suite.runId}:latest`;
     const res = await a.call('POST', '/api/v1/containers', {
       body: { claim_id: claim('noimage'), image },
     });
@@ -232,7 +193,7 @@ describe('agent on a real Docker Engine', () => {
   });
 
   test('stopping an agent ends its followed log streams instead of waiting for them', async () => {
-    const c = await startTestAgent({ serverUrl, socketPath, runLabel: { [RUN_LABEL]: runId } });
+    const c = await suite.agent();
     const res = await c.call('POST', '/api/v1/containers', {
       body: {
         claim_id: claim('follow-close'),
@@ -257,11 +218,15 @@ describe('agent on a real Docker Engine', () => {
 
   test('real-GPU mode: DeviceRequests carry the exact ids (driver nvidia, capability gpu)', async () => {
     // 1. What the runtime sends, read back from Docker.
-    const runtime = new DockerRuntime(docker);
+    const runtime = new DockerRuntime(suite.docker);
     const id = await runtime.create({
       name: `utopia-claim-${claim('devreq')}`,
       image: TEST_IMAGE,
-      labels: { 'utopia.managed': 'true', 'utopia.claim_id': claim('devreq'), [RUN_LABEL]: runId },
+      labels: {
+        'utopia.managed': 'true',
+        'utopia.claim_id': claim('devreq'),
+        [RUN_LABEL]: suite.runId,
+      },
       env: [],
       command: ['sleep', '5'],
       workingDir: undefined,
@@ -269,7 +234,7 @@ describe('agent on a real Docker Engine', () => {
       ports: [],
       gpuDeviceIds: ['0', '2'],
     });
-    const info = await docker.getContainer(id).inspect();
+    const info = await suite.docker.getContainer(id).inspect();
     assert.deepEqual(
       info.HostConfig.DeviceRequests?.map((r) => [r.Driver, r.DeviceIDs, r.Capabilities]),
       [['nvidia', ['0', '2'], [['gpu']]]],
@@ -282,7 +247,7 @@ describe('agent on a real Docker Engine', () => {
       count: 6,
       model: 'NVIDIA H100',
       memoryMiB: 81559,
-      seed: runId,
+      seed: suite.runId,
     });
     const gpuBackend = {
       kind: 'nvidia-smi' as const,
@@ -290,12 +255,7 @@ describe('agent on a real Docker Engine', () => {
       condition: 'ok',
       list: (): Promise<GpuDevice[]> => sim.list(),
     };
-    const real = await startTestAgent({
-      serverUrl,
-      socketPath,
-      gpuBackend,
-      runLabel: { [RUN_LABEL]: runId },
-    });
+    const real = await suite.agent({ gpuBackend });
     try {
       const res = await real.call('POST', '/api/v1/containers', {
         body: { claim_id: claim('devreq2'), image: TEST_IMAGE, gpu_ids: [0, 2] },
@@ -315,15 +275,15 @@ describe('agent on a real Docker Engine', () => {
     }
   });
 
-  test('unknown fields (volumes, privileged) are rejected with 400', async () => {
-    for (const extra of [{ volumes: { '/': '/host' } }, { privileged: true }]) {
+  test('host mounts and unknown fields (privileged) are rejected with 400', async () => {
+    for (const [extra, error] of [
+      [{ volumes: { '/': '/host' } }, 'body/volumes: host mounts are not supported'],
+      [{ privileged: true }, 'body/privileged: unknown field'],
+    ] as const) {
       const res = await create(claim('bad'), extra);
       assert.equal(res.status, 400, res.text);
       assert.equal(body<{ reason: string }>(res.json).reason, 'VALIDATION_FAILED');
-      assert.equal(
-        body<{ error: string }>(res.json).error,
-        `body/${Object.keys(extra)[0]}: unknown field`,
-      );
+      assert.equal(body<{ error: string }>(res.json).error, error);
     }
   });
 
@@ -339,12 +299,7 @@ describe('agent on a real Docker Engine', () => {
   });
 
   test('no token, a wrong token and node A token on node B: 401; /health and /status need none', async () => {
-    const b = await startTestAgent({
-      serverUrl,
-      socketPath,
-      simulateGpus: 2,
-      runLabel: { [RUN_LABEL]: runId },
-    });
+    const b = await suite.agent({ simulateGpus: 2 });
     try {
       assert.notEqual(b.agent.agentToken, a.agent.agentToken);
       for (const token of [null, 'wrong', a.agent.agentToken]) {
@@ -382,18 +337,12 @@ describe('agent on a real Docker Engine', () => {
     assert.ok(running);
     await a.agent.close();
     // Same data directory: the identity is reused (PUT /api/nodes/self, no new registration).
-    a = await startTestAgent({
-      serverUrl,
-      socketPath,
-      simulateGpus: 6,
-      dataDir: a.dataDir,
-      runLabel: { [RUN_LABEL]: runId },
-    });
+    a = await suite.agent({ simulateGpus: 6, dataDir: a.dataDir });
     const after = body<ContainerInfoJson[]>((await a.call('GET', '/api/v1/containers')).json);
     assert.deepEqual(after.map((c) => c.claim_id).sort(), before.map((c) => c.claim_id).sort());
     const again = await create(claim('twice'), { gpu_ids: [0] });
     assert.equal(again.status, 200);
     assert.equal(body<{ container_id: string }>(again.json).container_id, running.id);
-    assert.equal(fake.calls.filter((c) => c.url === '/api/nodes/register').length, 4); // A, B, real, C
+    assert.equal(suite.fake.calls.filter((c) => c.url === '/api/nodes/register').length, 4); // A, B, real, C
   });
 });

@@ -1,7 +1,10 @@
 import Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
+import { toRuntimeError, isSocketError } from './docker-errors.js';
+import { readPullProgress } from './docker-pull.js';
 import {
+  isRuntimeError,
   RuntimeError,
   type ContainerCreateSpec,
   type ContainerDetails,
@@ -18,20 +21,57 @@ export function createDockerClient(socket: string | undefined): Docker {
   return new Docker({ socketPath: socket.replace(/^unix:\/\//, '') });
 }
 
+/** DockerRuntimeOptions is used to tune the Docker runtime (tests shorten the deadline). */
+export interface DockerRuntimeOptions {
+  /** Longest wait for one Engine call (not for a pull's or a followed log's stream). */
+  callTimeoutMs?: number;
+}
+
+// As kubelet's --runtime-request-timeout: long enough for a busy Engine, short of forever.
+const DEFAULT_CALL_TIMEOUT_MS = 120_000;
+
 /** DockerRuntime is used as the real ContainerRuntime, through the Engine API (dockerode). */
 export class DockerRuntime implements ContainerRuntime {
   readonly #docker: Docker;
+  readonly #callTimeoutMs: number;
 
-  constructor(docker: Docker) {
+  constructor(docker: Docker, opts: DockerRuntimeOptions = {}) {
     this.#docker = docker;
+    this.#callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  }
+
+  /**
+   * #call is used for every Engine call: its error is classified, and it gets a deadline.
+   * docker-modem never settles a call whose connection is cut after the answer began (say
+   * dockerd restarting), and a call that never ends would hold its claim's lock for good.
+   */
+  #call<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#deadline(call(fn));
+  }
+
+  #deadline<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const s = this.#callTimeoutMs / 1000;
+        reject(new RuntimeError('unavailable', `Docker Engine did not answer within ${s}s`));
+      }, this.#callTimeoutMs);
+      timer.unref();
+    });
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  /** #container is used for every call on one container, its id made a safe URL path segment. */
+  #container(id: string): Docker.Container {
+    return this.#docker.getContainer(idSegment(id));
   }
 
   async ping(): Promise<void> {
-    await call(() => this.#docker.ping());
+    await this.#call(() => this.#docker.ping());
   }
 
   async listManaged(): Promise<ContainerDetails[]> {
-    const summaries = await call(() =>
+    const summaries = await this.#call(() =>
       this.#docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } }),
     );
     const details = await Promise.all(summaries.map((s) => this.inspect(s.Id)));
@@ -40,7 +80,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async inspect(id: string): Promise<ContainerDetails | undefined> {
     try {
-      return toDetails(await call(() => this.#docker.getContainer(id).inspect()));
+      return toDetails(await this.#call(() => this.#container(id).inspect()));
     } catch (err) {
       if (err instanceof RuntimeError && err.kind === 'not-found') return undefined;
       throw err;
@@ -49,7 +89,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async hasImage(image: string): Promise<boolean> {
     try {
-      await call(() => this.#docker.getImage(image).inspect());
+      await this.#call(() => this.#docker.getImage(imageSegment(image)).inspect());
       return true;
     } catch (err) {
       if (err instanceof RuntimeError && err.kind === 'not-found') return false;
@@ -58,20 +98,14 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async pullImage(image: string): Promise<void> {
+    imageSegment(image);
     try {
-      const stream = await this.#docker.pull(image);
-      // Errors met half-way through a pull arrive inside the progress stream, not as a status.
-      await new Promise<void>((resolve, reject) => {
-        this.#docker.modem.followProgress(stream, (err: Error | null, output: unknown[]) => {
-          const failed = err ?? output.find(isProgressError);
-          if (failed) reject(failed instanceof Error ? failed : new Error(progressMessage(failed)));
-          else resolve();
-        });
-      });
+      await readPullProgress(await this.#deadline(this.#docker.pull(image)));
     } catch (err) {
-      const known = toRuntimeError(err);
-      if (known.kind === 'unavailable') throw known;
-      throw new RuntimeError('image-pull', known.message);
+      // Only a lost (or silent) Engine is transient; whatever Docker answered (an unknown
+      // repository, a registry it cannot reach) leaves the image missing: the caller says so.
+      if (isSocketError(err) || isRuntimeError(err)) throw toRuntimeError(err);
+      throw new RuntimeError('image-pull', toRuntimeError(err).message);
     }
   }
 
@@ -83,7 +117,7 @@ export class DockerRuntime implements ContainerRuntime {
       exposed[key] = {};
       bindings[key] = [{ HostPort: p.hostPort === 0 ? '' : String(p.hostPort) }];
     }
-    const container = await call(() =>
+    const container = await this.#call(() =>
       this.#docker.createContainer({
         name: spec.name,
         Image: spec.image,
@@ -112,12 +146,12 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async start(id: string): Promise<void> {
-    await call(() => this.#docker.getContainer(id).start());
+    await this.#call(() => this.#container(id).start());
   }
 
   async remove(id: string): Promise<void> {
     try {
-      await call(() => this.#docker.getContainer(id).remove({ force: true }));
+      await this.#call(() => this.#container(id).remove({ force: true }));
     } catch (err) {
       if (err instanceof RuntimeError && err.kind === 'not-found') return;
       // "removal of container ... is already in progress" also ends with the container gone.
@@ -127,7 +161,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async logs(id: string, opts: LogOptions): Promise<Readable> {
-    const container = this.#docker.getContainer(id);
+    const container = this.#container(id);
     const base = {
       stdout: true,
       stderr: true,
@@ -136,17 +170,40 @@ export class DockerRuntime implements ContainerRuntime {
     };
     const out = new PassThrough();
     if (opts.follow) {
-      const stream = await call(() => container.logs({ ...base, follow: true }));
+      const stream = await this.#call(() => container.logs({ ...base, follow: true }));
       this.#docker.modem.demuxStream(stream, out, out);
       stream.on('end', () => out.end());
+      // A connection cut by the Engine closes its stream without 'end' or 'error'.
+      stream.on('close', () => out.end());
       stream.on('error', (err: Error) => out.destroy(err));
       out.on('close', () => destroyStream(stream));
     } else {
-      const buffer = await call(() => container.logs({ ...base, follow: false }));
+      const buffer = await this.#call(() => container.logs({ ...base, follow: false }));
       out.end(demuxBuffer(buffer));
     }
     return out;
   }
+}
+
+/**
+ * idSegment is used before a container id or name goes into an Engine API path. dockerode pastes
+ * it in as is, the Engine decodes %2F and cleans "..", and dockerode follows the redirect that
+ * follows to a host of the path's choosing without an error handler: so nothing but a plain
+ * name gets through, and it is encoded all the same.
+ */
+function idSegment(id: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) {
+    throw new RuntimeError('rejected', `not a container id or name: ${JSON.stringify(id)}`);
+  }
+  return encodeURIComponent(id);
+}
+
+/** imageSegment is used likewise for an image reference (one with "/" in it: no "." segments). */
+function imageSegment(image: string): string {
+  const parts = image.split('/');
+  const bad = parts.some((p) => !/^[A-Za-z0-9]/.test(p)) || /[^\x21-\x7e]/.test(image);
+  if (bad) throw new RuntimeError('rejected', `not an image reference: ${JSON.stringify(image)}`);
+  return encodeURIComponent(image);
 }
 
 function destroyStream(stream: NodeJS.ReadableStream): void {
@@ -201,58 +258,10 @@ function unixOrNull(iso: string | undefined): number | null {
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
 }
 
-function isProgressError(item: unknown): boolean {
-  return typeof item === 'object' && item !== null && 'error' in item;
-}
-
-function progressMessage(item: unknown): string {
-  const e = (item as { error?: unknown; errorDetail?: { message?: unknown } }) ?? {};
-  return String(e.errorDetail?.message ?? e.error ?? 'pull failed');
-}
-
 async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     throw toRuntimeError(err);
   }
-}
-
-/** toRuntimeError is used to turn a dockerode/socket error into a classified RuntimeError. */
-export function toRuntimeError(err: unknown): RuntimeError {
-  if (err instanceof RuntimeError) return err;
-  const e = (err ?? {}) as {
-    statusCode?: unknown;
-    code?: unknown;
-    json?: unknown;
-    message?: unknown;
-  };
-  const message = dockerMessage(e);
-  if (
-    typeof e.code === 'string' &&
-    ['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE'].includes(e.code)
-  ) {
-    return new RuntimeError('unavailable', `Docker Engine unreachable: ${message}`);
-  }
-  switch (e.statusCode) {
-    case 404:
-      return new RuntimeError('not-found', message);
-    case 409:
-      return new RuntimeError('conflict', message);
-    case 400:
-      return new RuntimeError('rejected', message);
-    default:
-      return new RuntimeError(
-        typeof e.statusCode === 'number' ? 'rejected' : 'unavailable',
-        message,
-      );
-  }
-}
-
-function dockerMessage(e: { json?: unknown; message?: unknown }): string {
-  const json = e.json as { message?: unknown } | undefined;
-  if (json && typeof json.message === 'string') return json.message;
-  return typeof e.message === 'string'
-    ? e.message.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '')
-    : 'unknown Docker error';
 }

@@ -16,7 +16,24 @@ export class FakeServer {
   validJoinToken = 'join-ok';
   knownCredentials = new Map<string, string>();
   failNext = 0;
+  #registered = 0;
+  readonly #nodeIdPrefix: string;
+
+  /**
+   * Test files that share one Docker Engine give each server its own node id prefix: agents of
+   * two files must never both be "node-1" there, or each would take the other's containers.
+   */
+  constructor(nodeIdPrefix = 'node') {
+    this.#nodeIdPrefix = nodeIdPrefix;
+  }
   server: Server = createServer((req, res) => void this.handle(req, res));
+
+  /** forget is used to play a server that deleted the node (or lost its database). */
+  forget(nodeId: string): void {
+    for (const [credential, id] of this.knownCredentials) {
+      if (id === nodeId) this.knownCredentials.delete(credential);
+    }
+  }
 
   async listen(port = 0): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
@@ -58,7 +75,7 @@ export class FakeServer {
           message: 'join token is invalid, expired or revoked',
         });
       }
-      const nodeId = `node-${this.knownCredentials.size + 1}`;
+      const nodeId = `${this.#nodeIdPrefix}-${++this.#registered}`;
       this.knownCredentials.set(`cred-${nodeId}`, nodeId);
       return reply(201, { nodeId, credential: `cred-${nodeId}`, agentToken: `agent-${nodeId}` });
     }

@@ -1,11 +1,12 @@
 // Starts a real agent in-process against a FakeServer; tests only.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../agent.js';
 import { validateSettings } from '../config/agent-config.js';
 import type { GpuBackend } from '../gpu/gpu-backend.js';
 import { silentLogger } from '../logger.js';
+import { createDockerClient, DockerRuntime } from '../runtime/docker.runtime.js';
 
 /** TestAgentOptions is used to describe the agent a test wants. */
 export interface TestAgentOptions {
@@ -18,6 +19,10 @@ export interface TestAgentOptions {
   joinToken?: string;
   /** Replace the GPU backend (e.g. a fake "real GPU" one that requests devices). */
   gpuBackend?: GpuBackend;
+  /** Machine id (seed of the simulated GPU UUIDs); default: one per data directory. */
+  machineId?: string;
+  /** Deadline of one Docker Engine call (default: the agent's own). */
+  dockerCallTimeoutMs?: number;
 }
 
 /** ApiResponse is used to hand a test the status, body and headers of one call. */
@@ -39,9 +44,22 @@ export interface TestAgent {
   ): Promise<ApiResponse>;
 }
 
+// A data directory outlives its agent (a restart reuses it for "the same node"), so the ones made
+// here go when the test process ends.
+const madeDataDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of madeDataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function newDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'utopia-agent-'));
+  madeDataDirs.push(dir);
+  return dir;
+}
+
 /** startTestAgent is used to run an agent with simulated GPUs on a free loopback port. */
 export async function startTestAgent(opts: TestAgentOptions): Promise<TestAgent> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'utopia-agent-'));
+  const dataDir = opts.dataDir ?? newDataDir();
   const config = validateSettings(
     {
       serverUrl: opts.serverUrl,
@@ -58,9 +76,16 @@ export async function startTestAgent(opts: TestAgentOptions): Promise<TestAgent>
   );
   const agent = await startAgent(config, {
     logger: silentLogger(),
-    machineId: `test-${dataDir}`,
+    machineId: opts.machineId ?? `test-${dataDir}`,
     ...(opts.runLabel ? { extraLabels: opts.runLabel } : {}),
     ...(opts.gpuBackend ? { gpuBackend: opts.gpuBackend } : {}),
+    ...(opts.dockerCallTimeoutMs === undefined
+      ? {}
+      : {
+          runtime: new DockerRuntime(createDockerClient(opts.socketPath), {
+            callTimeoutMs: opts.dockerCallTimeoutMs,
+          }),
+        }),
   });
   const call: TestAgent['call'] = async (method, path, callOpts = {}) => {
     const headers: Record<string, string> = {};

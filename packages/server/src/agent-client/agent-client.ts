@@ -3,6 +3,7 @@ import type {
   AgentCreateContainerRequest,
   AgentMetricsResponse,
 } from '@utopia/shared';
+import { AgentAnswers, type AnswerCheck } from './agent-answers.js';
 
 /** AgentTarget is used to say which agent to call and with which per-node token. */
 export interface AgentTarget {
@@ -12,9 +13,20 @@ export interface AgentTarget {
 }
 
 /**
+ * AgentCallReason is used for the reasons the client itself gives; otherwise `reason` is the
+ * agent's own (AgentErrorReason) or HTTP_<status>.
+ */
+export const AgentCallReason = {
+  /** No answer: connection refused, reset or timed out. */
+  Unreachable: 'UNREACHABLE',
+  /** A success status whose body is not JSON or does not match the agent API's schema. */
+  BadAgentResponse: 'BAD_AGENT_RESPONSE',
+} as const;
+
+/**
  * AgentCallError is used for every failed agent call. `permanent` is true when retrying cannot
- * help (the agent refused the request itself, e.g. a missing image); network errors, timeouts
- * and 5xx are transient.
+ * help (the agent refused the request itself, e.g. a missing image); network errors, timeouts,
+ * 5xx and answers that do not match the agent API are transient.
  */
 export class AgentCallError extends Error {
   readonly permanent: boolean;
@@ -41,6 +53,8 @@ export interface AgentClient {
   getContainer(t: AgentTarget, id: string): Promise<AgentContainerInfo | undefined>;
   /** deleteContainer succeeds when the container is gone, including when it never existed. */
   deleteContainer(t: AgentTarget, id: string): Promise<void>;
+  /** removeAllContainers is used when a node is deleted: every claim container there goes. */
+  removeAllContainers(t: AgentTarget): Promise<string[]>;
   metrics(t: AgentTarget): Promise<AgentMetricsResponse>;
 }
 
@@ -59,8 +73,9 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; json: unknown }> {
+  ): Promise<AgentAnswer> {
     let res: Response;
+    let text: string;
     try {
       res = await fetch(`${t.baseUrl}${path}`, {
         method,
@@ -71,26 +86,39 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(opts.timeoutMs),
       });
+      // Inside the try: a connection cut or timed out halfway through the body is unreachable too.
+      text = await res.text();
     } catch (e) {
       const why =
         e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
       throw new AgentCallError(`agent of node ${t.nodeId} unreachable: ${why}`, {
         permanent: false,
-        reason: 'UNREACHABLE',
+        reason: AgentCallReason.Unreachable,
       });
     }
-    const text = await res.text();
-    let json: unknown = null;
+    if (text === '') return { status: res.status, json: null, isJson: true };
     try {
-      json = text === '' ? null : JSON.parse(text);
+      return { status: res.status, json: JSON.parse(text), isJson: true };
     } catch {
-      json = text;
+      return { status: res.status, json: text, isJson: false };
     }
-    return { status: res.status, json };
+  }
+
+  // A success answer is used only once it matches the schema; anything else may be a half-written
+  // body, a proxy's error page or an agent of another version, so another try may well succeed.
+  function read<T>(t: AgentTarget, what: string, answer: AgentAnswer, check: AnswerCheck<T>): T {
+    const checked = answer.isJson
+      ? check(answer.json)
+      : { ok: false as const, problem: 'not JSON' };
+    if (checked.ok) return checked.value;
+    throw new AgentCallError(
+      `${what} on node ${t.nodeId}: the agent's answer does not match its API (${checked.problem})`,
+      { permanent: false, status: answer.status, reason: AgentCallReason.BadAgentResponse },
+    );
   }
 
   function fail(t: AgentTarget, what: string, status: number, json: unknown): never {
-    const body = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
+    const body = isRecord(json) ? json : {};
     const reason = typeof body.reason === 'string' ? body.reason : `HTTP_${status}`;
     const message = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
     const refused = status >= 400 && status < 500 && ![401, 408, 429].includes(status);
@@ -107,23 +135,22 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
 
   return {
     async createContainer(t, req) {
-      const { status, json } = await call(t, 'POST', '/api/v1/containers', req);
-      if (status !== 200 && status !== 201) fail(t, 'create container', status, json);
-      const id = (json as { container_id?: unknown }).container_id;
-      if (typeof id !== 'string')
-        fail(t, 'create container', 502, { error: 'answer without container_id' });
-      return { containerId: id, created: status === 201 };
+      const answer = await call(t, 'POST', '/api/v1/containers', req);
+      if (answer.status !== 200 && answer.status !== 201)
+        fail(t, 'create container', answer.status, answer.json);
+      const created = read(t, 'create container', answer, AgentAnswers.createContainer);
+      return { containerId: created.container_id, created: answer.status === 201 };
     },
     async listContainers(t) {
-      const { status, json } = await call(t, 'GET', '/api/v1/containers');
-      if (status !== 200 || !Array.isArray(json)) fail(t, 'list containers', status, json);
-      return json as AgentContainerInfo[];
+      const answer = await call(t, 'GET', '/api/v1/containers');
+      if (answer.status !== 200) fail(t, 'list containers', answer.status, answer.json);
+      return read(t, 'list containers', answer, AgentAnswers.containerList);
     },
     async getContainer(t, id) {
-      const { status, json } = await call(t, 'GET', `/api/v1/containers/${encodeURIComponent(id)}`);
-      if (status === 404) return undefined;
-      if (status !== 200) fail(t, 'get container', status, json);
-      return json as AgentContainerInfo;
+      const answer = await call(t, 'GET', `/api/v1/containers/${encodeURIComponent(id)}`);
+      if (answer.status === 404) return undefined;
+      if (answer.status !== 200) fail(t, 'get container', answer.status, answer.json);
+      return read(t, 'get container', answer, AgentAnswers.container);
     },
     async deleteContainer(t, id) {
       const { status, json } = await call(
@@ -134,10 +161,26 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       if (status !== 204 && status !== 200 && status !== 404)
         fail(t, 'delete container', status, json);
     },
+    async removeAllContainers(t) {
+      const answer = await call(t, 'DELETE', '/api/v1/containers');
+      if (answer.status !== 200) fail(t, 'remove all containers', answer.status, answer.json);
+      return read(t, 'remove all containers', answer, AgentAnswers.removeAll).container_ids;
+    },
     async metrics(t) {
-      const { status, json } = await call(t, 'GET', '/api/v1/metrics');
-      if (status !== 200) fail(t, 'metrics', status, json);
-      return json as AgentMetricsResponse;
+      const answer = await call(t, 'GET', '/api/v1/metrics');
+      if (answer.status !== 200) fail(t, 'metrics', answer.status, answer.json);
+      return read(t, 'metrics', answer, AgentAnswers.metrics);
     },
   };
+}
+
+/** AgentAnswer is used to hand on one HTTP answer; `json` is the raw text when `isJson` is false. */
+interface AgentAnswer {
+  status: number;
+  json: unknown;
+  isJson: boolean;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -6,6 +6,7 @@ import { findUserById, findUserByUsername, updateUser } from '../users/users.rep
 import { toUser } from '../users/users.service.js';
 import { isoAt } from '../db/time.js';
 import { currentUser } from './access.js';
+import type { LoginOutcome } from './login-limiter.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password.js';
 
 /** authRoutes is used to log in, see who you are and change your own password. */
@@ -23,21 +24,34 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
         response: { 200: LoginResponse, ...errors(400, 401, 429) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { username, password } = request.body;
-      const wait = ctx.loginLimiter.check(username, request.ip);
-      if (wait > 0) throw Errors.rateLimited(`too many login attempts; try again in ${wait} s`);
-      const user = await findUserByUsername(db, username);
-      const ok = user
-        ? await verifyPassword(password, user.password_hash)
-        : await burnPasswordCheck(password).then(() => false);
-      if (!user || !ok || user.disabled) {
-        ctx.loginLimiter.recordFailure(username);
-        throw Errors.unauthenticated('wrong username or password, or the account is disabled');
+      const admission = ctx.loginLimiter.admit(username, request.ip);
+      if (!admission.allowed) {
+        const wait = admission.retryAfterSeconds;
+        // The root error handler keeps headers set before the throw.
+        void reply.header('retry-after', String(wait));
+        throw Errors.rateLimited(`too many failed logins; try again in ${wait} s`);
       }
-      ctx.loginLimiter.recordSuccess(username);
-      const { token, expiresAt } = await ctx.jwt.issue(user.id);
-      return { token, expiresAt: expiresAt.toISOString(), user: toUser(user) };
+      let outcome: LoginOutcome = 'abandoned';
+      try {
+        const user = await findUserByUsername(db, username);
+        const ok = user
+          ? await verifyPassword(password, user.password_hash)
+          : await burnPasswordCheck(password).then(() => false);
+        if (!user || !ok || user.disabled) {
+          outcome = 'failed';
+          throw Errors.unauthenticated('wrong username or password, or the account is disabled');
+        }
+        outcome = 'succeeded';
+        const { token, expiresAt } = await ctx.jwt.issue({
+          userId: user.id,
+          generation: user.token_generation,
+        });
+        return { token, expiresAt: expiresAt.toISOString(), user: toUser(user) };
+      } finally {
+        admission.settle(outcome);
+      }
     },
   );
 
@@ -75,7 +89,13 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
         throw Errors.wrongCurrentPassword();
       }
       const hash = await hashPassword(request.body.newPassword);
-      await updateUser(db, row.id, { password_hash: hash, updated_at: isoAt(ctx.clock.now()) });
+      // Every session ends, this one included: the client logs in again with the new password.
+      await updateUser(
+        db,
+        row.id,
+        { password_hash: hash, updated_at: isoAt(ctx.clock.now()) },
+        { endSessions: true },
+      );
       return reply.status(204).send(null);
     },
   );

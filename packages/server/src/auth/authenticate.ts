@@ -29,22 +29,30 @@ export function createAuthenticator(
     if (token === undefined) return null;
     if (token.startsWith(API_TOKEN_PREFIX)) return apiTokenPrincipal(db, token, clock);
     if (token.startsWith(NODE_CREDENTIAL_PREFIX)) return nodePrincipal(db, token);
-    const userId = await jwt.verify(token);
-    return userId === undefined ? null : userPrincipal(db, userId, 'jwt');
+    const session = await jwt.verify(token);
+    return session === undefined ? null : userPrincipal(db, session.userId, session.generation);
   };
 }
 
+/**
+ * userPrincipal is used for both login tokens (with the generation they carry) and API tokens
+ * (generation undefined: an API token is its own credential, revoked on its own, and it outlives a
+ * password change). The user row is read on every request, no cache: a disabled user, a changed
+ * role or a bumped generation takes effect at once, on every replica.
+ */
 async function userPrincipal(
   db: Kysely<Database>,
   userId: string,
-  via: UserPrincipal['via'],
+  generation: number | undefined,
 ): Promise<UserPrincipal | null> {
   const user = await db
     .selectFrom('users')
-    .select(['id', 'username', 'role', 'disabled'])
+    .select(['id', 'username', 'role', 'disabled', 'token_generation'])
     .where('id', '=', userId)
     .executeTakeFirst();
   if (!user || user.disabled) return null;
+  if (generation !== undefined && generation !== user.token_generation) return null;
+  const via = generation === undefined ? 'api-token' : 'jwt';
   return { kind: 'user', userId: user.id, username: user.username, role: user.role, via };
 }
 
@@ -71,7 +79,7 @@ async function apiTokenPrincipal(
       .where('id', '=', row.id)
       .execute();
   }
-  return userPrincipal(db, row.user_id, 'api-token');
+  return userPrincipal(db, row.user_id, undefined);
 }
 
 async function nodePrincipal(db: Kysely<Database>, token: string): Promise<Principal | null> {

@@ -1,4 +1,5 @@
-import type { ClaimSpec, GpuClaim } from '@utopia/shared';
+import { Value } from '@sinclair/typebox/value';
+import { ClaimPlacement, type ClaimSpec, type GpuClaim } from '@utopia/shared';
 import type { ClaimRow, EventRow } from '../db/schema.js';
 import { parseGpuIds } from './claims.repository.js';
 
@@ -8,6 +9,17 @@ export type ClaimRowWithNames = ClaimRow & { owner_name: string; node_hostname: 
 /** parseSpec is used to read gpu_claims.spec. */
 export function parseSpec(row: Pick<ClaimRow, 'spec'>): ClaimSpec {
   return JSON.parse(row.spec) as ClaimSpec;
+}
+
+/** parsePlacement is used to read gpu_claims.placement; a row that does not parse shows none. */
+export function parsePlacement(row: Pick<ClaimRow, 'placement'>): ClaimPlacement | null {
+  if (row.placement === null) return null;
+  try {
+    const value: unknown = JSON.parse(row.placement);
+    return Value.Check(ClaimPlacement, value) ? value : null;
+  } catch {
+    return null;
+  }
 }
 
 /** toClaim is used to show a claim row on the wire, with its events when given. */
@@ -21,7 +33,9 @@ export function toClaim(row: ClaimRowWithNames, events?: readonly EventRow[]): G
     version: row.version,
     spec: parseSpec(row),
     status: {
-      phase: row.phase,
+      // Like kubectl: a claim whose deletion was asked for is Terminating from that moment, even
+      // before the controller has moved its phase.
+      phase: row.deletion_requested_at === null ? row.phase : 'Terminating',
       nodeName: row.node_hostname,
       nodeId: row.node_id,
       gpuIds: parseGpuIds(row),
@@ -32,6 +46,7 @@ export function toClaim(row: ClaimRowWithNames, events?: readonly EventRow[]): G
       exitCode: row.exit_code,
       phaseChangedAt: row.phase_changed_at,
       deletionRequestedAt: row.deletion_requested_at,
+      placement: parsePlacement(row),
     },
   };
   if (events)

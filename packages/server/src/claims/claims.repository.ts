@@ -1,7 +1,17 @@
+import type { ClaimSpec } from '@utopia/shared';
 import type { Kysely, Transaction, Updateable } from 'kysely';
-import type { ClaimRow, Database, GpuClaimsTable } from '../db/schema.js';
+import type { ClaimRow, Database, GpuClaimsTable, ReservationRow } from '../db/schema.js';
 
+// Every query on gpu_claims and gpu_reservations lives here; the controller alone writes status.
 type Conn = Kysely<Database> | Transaction<Database>;
+
+/** StaleClaimError is used when a claim changed between read and write: re-read and retry. */
+export class StaleClaimError extends Error {
+  constructor(id: string) {
+    super(`claim ${id} changed concurrently`);
+    this.name = 'StaleClaimError';
+  }
+}
 
 /** LIVE_PHASES is used wherever a claim still holds, or is about to hold, GPUs. */
 export const LIVE_PHASES = ['Pending', 'Scheduled', 'Running', 'Terminating'] as const;
@@ -98,4 +108,162 @@ export function parseGpuIds(row: Pick<ClaimRow, 'gpu_ids'>): number[] {
 /** formatGpuIds is used to write gpu_claims.gpu_ids. */
 export function formatGpuIds(ids: readonly number[]): string | null {
   return ids.length === 0 ? null : ids.join(',');
+}
+
+/** newClaimRow is used to build a new claim's row: Pending, waiting for the scheduler. */
+export function newClaimRow(c: {
+  id: string;
+  name: string;
+  ownerId: string;
+  spec: ClaimSpec;
+  at: string;
+}): ClaimRow {
+  return {
+    id: c.id,
+    name: c.name,
+    owner_id: c.ownerId,
+    spec: JSON.stringify(c.spec),
+    gpu_count: c.spec.resources.gpuCount,
+    phase: 'Pending',
+    node_id: null,
+    gpu_ids: null,
+    container_id: null,
+    reason: 'Created',
+    message: 'waiting for the scheduler',
+    restart_count: 0,
+    exit_code: null,
+    deletion_requested_at: null,
+    reschedule_requested_at: null,
+    placement: null,
+    phase_changed_at: c.at,
+    created_at: c.at,
+    updated_at: c.at,
+    version: 1,
+  };
+}
+
+/** insertClaim is used once per claim, by the API, in the transaction that checked the quota. */
+export async function insertClaim(db: Conn, row: ClaimRow): Promise<void> {
+  await db.insertInto('gpu_claims').values(row).execute();
+}
+
+/**
+ * requestDeletion is used by the API to record the user's intent; the controller then moves the
+ * claim to Terminating and removes it. It answers false when the claim changed meanwhile.
+ */
+export async function requestDeletion(
+  db: Conn,
+  claim: Pick<ClaimRow, 'id' | 'version'>,
+  at: string,
+): Promise<boolean> {
+  return updateClaimGuarded(db, claim.id, claim.version, {
+    deletion_requested_at: at,
+    updated_at: at,
+  });
+}
+
+/**
+ * requestReschedule is used by a node drain to record its intent on every claim bound to the
+ * node, in one statement; the controller then moves each. It answers the ids it marked.
+ */
+export async function requestReschedule(db: Conn, nodeId: string, at: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('gpu_claims')
+    .select('id')
+    .where('node_id', '=', nodeId)
+    .where('phase', 'in', ['Scheduled', 'Running'])
+    .where('deletion_requested_at', 'is', null)
+    .execute();
+  const ids = rows.map((r) => r.id);
+  if (ids.length === 0) return [];
+  // Guarded by node: a claim that moved off this node meanwhile is not marked.
+  await db
+    .updateTable('gpu_claims')
+    .set((eb) => ({ reschedule_requested_at: at, updated_at: at, version: eb('version', '+', 1) }))
+    .where('id', 'in', ids)
+    .where('node_id', '=', nodeId)
+    .execute();
+  return ids;
+}
+
+/** deleteClaimGuarded is used by the controller to remove a terminated claim's row. */
+export async function deleteClaimGuarded(
+  db: Conn,
+  claim: Pick<ClaimRow, 'id' | 'version'>,
+): Promise<boolean> {
+  const gone = await db
+    .deleteFrom('gpu_claims')
+    .where('id', '=', claim.id)
+    .where('version', '=', claim.version)
+    .executeTakeFirst();
+  return gone.numDeletedRows > 0n;
+}
+
+/** claimIdsOnNode is used when a node changes state, to wake every claim bound to it. */
+export async function claimIdsOnNode(db: Conn, nodeId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('gpu_claims')
+    .select('id')
+    .where('node_id', '=', nodeId)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** ClaimPlacement is used by the orphan sweep: where a claim is bound and to which container. */
+export type ClaimPlacement = Pick<ClaimRow, 'id' | 'node_id' | 'phase' | 'container_id'>;
+
+/** findClaimPlacements is used by the orphan sweep to look up the claims a node's containers name. */
+export async function findClaimPlacements(
+  db: Conn,
+  ids: readonly string[],
+): Promise<ClaimPlacement[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('gpu_claims')
+    .select(['id', 'node_id', 'phase', 'container_id'])
+    .where('id', 'in', ids)
+    .execute();
+}
+
+/** countClaimsByPhase is used by the metrics endpoint. */
+export async function countClaimsByPhase(db: Conn): Promise<Map<ClaimRow['phase'], number>> {
+  const rows = await db
+    .selectFrom('gpu_claims')
+    .select(['phase', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('phase')
+    .execute();
+  return new Map(rows.map((r) => [r.phase, Number(r.n)]));
+}
+
+/** listReservations is used to read every GPU reservation for a scheduling snapshot. */
+export async function listReservations(
+  db: Conn,
+): Promise<Pick<ReservationRow, 'node_id' | 'gpu_index' | 'claim_id'>[]> {
+  return db.selectFrom('gpu_reservations').select(['node_id', 'gpu_index', 'claim_id']).execute();
+}
+
+/** reservationHolders is used to show which claim holds each GPU, per node. */
+export async function reservationHolders(
+  db: Conn,
+  nodeId?: string,
+): Promise<Map<string, Map<number, string>>> {
+  let q = db.selectFrom('gpu_reservations').select(['node_id', 'gpu_index', 'claim_id']);
+  if (nodeId !== undefined) q = q.where('node_id', '=', nodeId);
+  const out = new Map<string, Map<number, string>>();
+  for (const r of await q.execute()) {
+    const m = out.get(r.node_id) ?? new Map<number, string>();
+    m.set(r.gpu_index, r.claim_id);
+    out.set(r.node_id, m);
+  }
+  return out;
+}
+
+/** countReservationsByNode is used by the metrics endpoint: reserved GPUs per node id. */
+export async function countReservationsByNode(db: Conn): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('gpu_reservations')
+    .select(['node_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('node_id')
+    .execute();
+  return new Map(rows.map((r) => [r.node_id, Number(r.n)]));
 }

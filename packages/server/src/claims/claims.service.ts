@@ -9,8 +9,14 @@ import { Errors } from '../errors.js';
 import { recordEvent } from '../events/events.repository.js';
 import { parseGpus } from '../nodes/node-records.js';
 import { listNodes } from '../nodes/nodes.repository.js';
-import { applyTransition } from './claim-transitions.js';
-import { findClaim, liveGpuCount } from './claims.repository.js';
+import {
+  findClaim,
+  insertClaim,
+  newClaimRow,
+  liveGpuCount,
+  requestDeletion,
+  StaleClaimError,
+} from './claims.repository.js';
 
 // Utopia sets these itself from the GPUs the server chose; a user's value would be a lie.
 const RESERVED_ENV = new Set(['NVIDIA_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'UTOPIA_GPU_IDS']);
@@ -64,27 +70,14 @@ export async function createClaim(
           );
         }
       }
-      const row: ClaimRow = {
+      const row = newClaimRow({
         id,
         name: req.name ?? `claim-${id.slice(0, 8)}`,
-        owner_id: owner.userId,
-        spec: JSON.stringify(req.spec),
-        gpu_count: gpuCount,
-        phase: 'Pending',
-        node_id: null,
-        gpu_ids: null,
-        container_id: null,
-        reason: 'Created',
-        message: 'waiting for the scheduler',
-        restart_count: 0,
-        exit_code: null,
-        deletion_requested_at: null,
-        phase_changed_at: at,
-        created_at: at,
-        updated_at: at,
-        version: 1,
-      };
-      await trx.insertInto('gpu_claims').values(row).execute();
+        ownerId: owner.userId,
+        spec: req.spec,
+        at,
+      });
+      await insertClaim(trx, row);
       await recordEvent(trx, {
         kind: 'GpuClaim',
         objectId: id,
@@ -103,8 +96,9 @@ export async function createClaim(
 }
 
 /**
- * requestClaimDeletion is used by DELETE /api/gpu-claims/:id: deletion is a request; the claim
- * goes Terminating and the controller removes its container, frees its GPUs, then the row.
+ * requestClaimDeletion is used by DELETE /api/gpu-claims/:id: deletion is a request. It records
+ * the intent; the controller then moves the claim to Terminating, removes its container, frees
+ * its GPUs and removes the row.
  */
 export async function requestClaimDeletion(
   db: Db,
@@ -118,21 +112,20 @@ export async function requestClaimDeletion(
     if (claim.deletion_requested_at !== null) return;
     const at = isoAt(clock.now());
     try {
-      await applyTransition(
-        db.kysely,
-        claim,
-        {
-          phase: 'Terminating',
-          deletion_requested_at: at,
+      await db.kysely.transaction().execute(async (trx) => {
+        if (!(await requestDeletion(trx, claim, at))) throw new StaleClaimError(claim.id);
+        await recordEvent(trx, {
+          kind: 'GpuClaim',
+          objectId: claim.id,
+          type: 'Normal',
           reason: 'Deleting',
-          message: 'removing the container and freeing its GPUs',
-        },
-        { type: 'Normal', reason: 'Deleting', message: 'deletion requested' },
-        at,
-      );
+          message: 'deletion requested',
+          at,
+        });
+      });
       return;
     } catch (e) {
-      if (!(e instanceof Error && e.name === 'StaleClaimError')) throw e;
+      if (!(e instanceof StaleClaimError)) throw e;
     }
   }
   throw Errors.conflict('claim is changing quickly; retry the delete');

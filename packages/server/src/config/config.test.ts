@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { ConfigError, loadConfig } from './config.js';
 import { renderHelp, SERVER_SETTINGS } from './settings.js';
+
+function configFile(t: TestContext, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'utopia-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'utopia.yaml');
+  writeFileSync(file, text);
+  return file;
+}
 
 test('defaults: 0.0.0.0:8080, ./data, SQLite under the data dir', () => {
   const c = loadConfig([], {});
@@ -15,10 +23,8 @@ test('defaults: 0.0.0.0:8080, ./data, SQLite under the data dir', () => {
   assert.equal(c.schedulingPolicy, 'best-fit');
 });
 
-test('precedence: file < env < flags', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'utopia-config-'));
-  const file = join(dir, 'utopia.yaml');
-  writeFileSync(file, 'port: 7001\nhost: 127.0.0.2\nlogLevel: debug\n');
+test('precedence: file < env < flags', (t) => {
+  const file = configFile(t, 'port: 7001\nhost: 127.0.0.2\nlogLevel: debug\n');
   const fromFile = loadConfig(['--config', file], {});
   assert.deepEqual([fromFile.port, fromFile.host, fromFile.logLevel], [7001, '127.0.0.2', 'debug']);
   const fromEnv = loadConfig(['--config', file], { UTOPIA_PORT: '7002' });
@@ -34,6 +40,8 @@ test('invalid settings name the setting', () => {
     [[], { UTOPIA_PORT: '70000' }, /UTOPIA_PORT/],
     [[], { UTOPIA_DATABASE_URL: 'postgres://x' }, /UTOPIA_DATABASE_URL/],
     [[], { UTOPIA_LOG_LEVEL: 'loud' }, /UTOPIA_LOG_LEVEL/],
+    [[], { UTOPIA_FRP_ALLOW_PORTS: '80-90' }, /UTOPIA_FRP_ALLOW_PORTS/],
+    [[], { UTOPIA_FRP_MODE: 'external' }, /UTOPIA_FRPS_ADMIN_URL/],
     [[], { UTOPIA_ADMIN_PASSWORD: 'short' }, /UTOPIA_ADMIN_PASSWORD/],
     [['--bogus', '1'], {}, /--bogus/],
     [['--port'], {}, /--port/],
@@ -44,6 +52,18 @@ test('invalid settings name the setting', () => {
       (e: unknown) => e instanceof ConfigError && pattern.test(e.message),
     );
   }
+});
+
+test('the log level may be silent, like the agent', () => {
+  assert.equal(loadConfig([], { UTOPIA_LOG_LEVEL: 'silent' }).logLevel, 'silent');
+});
+
+test('a nested value in the config file is refused, not turned into a string', (t) => {
+  const file = configFile(t, 'port: [8080]\n');
+  assert.throws(
+    () => loadConfig(['--config', file], {}),
+    (e: unknown) => e instanceof ConfigError && /'port' must be a scalar/.test(e.message),
+  );
 });
 
 test('--help lists every setting with its default', () => {

@@ -1,11 +1,4 @@
-/** SettingSpec is used to describe one server setting once, for the loader, `--help` and docs. */
-export interface SettingSpec<K extends string = string> {
-  key: K;
-  env: string;
-  flag: string;
-  defaultText: string;
-  description: string;
-}
+import { LOG_LEVELS_TEXT, SettingsTable, type SettingSpec } from '@utopia/shared/config';
 
 /** SERVER_SETTINGS lists every server setting; `--help` and docs/configuration.md are built from it. */
 export const SERVER_SETTINGS = [
@@ -49,7 +42,7 @@ export const SERVER_SETTINGS = [
     env: 'UTOPIA_LOG_LEVEL',
     flag: '--log-level',
     defaultText: 'info',
-    description: 'trace, debug, info, warn, error or fatal',
+    description: LOG_LEVELS_TEXT,
   },
   {
     key: 'jwtTtlSeconds',
@@ -70,21 +63,23 @@ export const SERVER_SETTINGS = [
     env: 'UTOPIA_LOGIN_MAX_FAILURES',
     flag: '--login-max-failures',
     defaultText: '5',
-    description: 'Failed logins per user within the window before 429',
+    description:
+      'Failed logins of one username from one client address before each further try waits (1 s, doubling, up to 15 min)',
   },
   {
     key: 'loginMaxPerAddress',
     env: 'UTOPIA_LOGIN_MAX_PER_ADDRESS',
     flag: '--login-max-per-address',
     defaultText: '30',
-    description: 'Login attempts per client address within the window before 429',
+    description: 'Failed logins from one client address (any username) per window before 429',
   },
   {
     key: 'loginWindowSeconds',
     env: 'UTOPIA_LOGIN_WINDOW_SECONDS',
     flag: '--login-window-seconds',
     defaultText: '900',
-    description: 'Window of the login rate limits, in seconds',
+    description:
+      'Window of the per-address limit; a quiet (username, address) pair is forgotten after it, in seconds',
   },
   {
     key: 'schedulingPolicy',
@@ -94,12 +89,12 @@ export const SERVER_SETTINGS = [
     description: 'best-fit (keep big holes for big claims) or first-fit',
   },
   {
-    key: 'localAgent',
-    env: 'UTOPIA_LOCAL_AGENT',
-    flag: '--local-agent',
-    defaultText: 'false',
+    key: 'bootstrapJoinToken',
+    env: 'UTOPIA_BOOTSTRAP_JOIN_TOKEN',
+    flag: '--bootstrap-join-token',
+    defaultText: 'none',
     description:
-      'Also run a local utopia-agent with simulated GPUs (count), e.g. 4; false for none',
+      'A join token (utj_<id>.<secret>) made by a launcher for an agent it starts too: accepted once, for an hour (npm start uses it)',
   },
   {
     key: 'reconcileConcurrency',
@@ -222,20 +217,20 @@ export const SERVER_SETTINGS = [
 /** SettingKey is used to name one server setting. */
 export type SettingKey = (typeof SERVER_SETTINGS)[number]['key'];
 
+/** SERVER_SETTINGS_TABLE is used to load the server's settings and render its `--help`. */
+export const SERVER_SETTINGS_TABLE = new SettingsTable<SettingKey>(SERVER_SETTINGS, {
+  program: 'utopia-server',
+  configEnv: 'UTOPIA_CONFIG',
+});
+
 /** renderHelp is used to print `utopia-server --help`. */
 export function renderHelp(): string {
-  const lines = [
-    'Usage: utopia-server [--config FILE] [--flag value ...]',
-    '',
-    'Each setting is read from, lowest precedence first: its default, the config file',
-    '(--config FILE or UTOPIA_CONFIG; YAML or JSON with the keys below), the environment',
-    'variable, then the command-line flag.',
-    '',
-  ];
-  for (const s of SERVER_SETTINGS) {
-    lines.push(`  ${s.flag} (${s.env}; file key ${s.key})`);
-    lines.push(`      ${s.description}. Default: ${s.defaultText}`);
-  }
-  lines.push('', '  --config FILE (UTOPIA_CONFIG)', '  --help');
-  return lines.join('\n');
+  return SERVER_SETTINGS_TABLE.renderHelp(
+    [
+      'Each setting is read from, lowest precedence first: its default, the config file',
+      '(--config FILE or UTOPIA_CONFIG; YAML or JSON with the keys below), the environment',
+      'variable, then the command-line flag.',
+    ],
+    ['--help, -h'],
+  );
 }

@@ -1,7 +1,10 @@
 import type { Kysely } from 'kysely';
+import { listReservations } from '../claims/claims.repository.js';
 import type { Database, NodeRow } from '../db/schema.js';
 import { parseGpus, parseLabels } from '../nodes/node-records.js';
-import type { NodeView, ReservationView } from '../scheduler/index.js';
+import { listNodes } from '../nodes/nodes.repository.js';
+import type { NodeView } from '../scheduler/index.js';
+import type { ClusterView } from './claim-state.js';
 
 /** toNodeView is used to hand the scheduler a node as it needs it (no I/O there). */
 export function toNodeView(row: NodeRow): NodeView {
@@ -21,13 +24,8 @@ export function toNodeView(row: NodeRow): NodeView {
 }
 
 /** readClusterSnapshot is used before scheduling: every node and every reservation, as they are now. */
-export async function readClusterSnapshot(
-  db: Kysely<Database>,
-): Promise<{ nodes: NodeView[]; reservations: ReservationView[] }> {
-  const [nodes, reservations] = await Promise.all([
-    db.selectFrom('nodes').selectAll().orderBy('id').execute(),
-    db.selectFrom('gpu_reservations').select(['node_id', 'gpu_index', 'claim_id']).execute(),
-  ]);
+export async function readClusterSnapshot(db: Kysely<Database>): Promise<ClusterView> {
+  const [nodes, reservations] = await Promise.all([listNodes(db), listReservations(db)]);
   return {
     nodes: nodes.map(toNodeView),
     reservations: reservations.map((r) => ({

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AppContext } from '../context.js';
 import { claimIdsInPhases, LIVE_PHASES } from '../claims/claims.repository.js';
-import { createNodeHealthChecker } from '../nodes/node-health.js';
+import { createNodeHealthChecker } from './node-health-checker.js';
 import { createClaimReconciler } from './claim-reconciler.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import { processQueue } from './queue-process.js';
 import { createWorkQueue } from './queue.js';
-import { systemClock } from './queue-clock.js';
+import { monotonicTimerClock } from './queue-clock.js';
 import { createDefaultControllerRateLimiter } from './rate-limiter.js';
 
 /** Controller is used to run the reconcile loop and the node health loop on the leading replica. */
@@ -57,7 +57,7 @@ export function createController(ctx: AppContext, log: Log): Controller {
     // Retries back off to a minute at most: an agent that was down should be retried soon after
     // it is back, and the resync is the safety net beyond that.
     const queue = createWorkQueue({
-      rateLimiter: createDefaultControllerRateLimiter(systemClock, { maxDelayMs: 60_000 }),
+      rateLimiter: createDefaultControllerRateLimiter(monotonicTimerClock, { maxDelayMs: 60_000 }),
     });
     const enqueue = (phases: readonly (typeof LIVE_PHASES)[number][]): void => {
       claimIdsInPhases(ctx.db.kysely, phases).then(

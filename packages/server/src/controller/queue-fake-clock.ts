@@ -1,5 +1,5 @@
 // A manual clock for tests of the queue and of anything built on it (like k8s.io/utils/clock/testing).
-import type { Clock, TimerHandle } from './queue-clock.js';
+import type { TimerClock, TimerHandle } from './queue-clock.js';
 
 interface FakeTimer {
   id: number;
@@ -8,7 +8,7 @@ interface FakeTimer {
 }
 
 /** FakeClock is used in tests to move time forward by hand and fire the timers that fall due. */
-export interface FakeClock extends Clock {
+export interface FakeClock extends TimerClock {
   /** Moves time forward by `ms`, firing due timers in order, each at its own due time. */
   advance(ms: number): void;
   /** Number of armed timers. */

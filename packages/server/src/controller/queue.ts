@@ -1,7 +1,7 @@
 // The controller's work queue, after client-go's workqueue: keys (claim ids) rather than events, so
 // a burst of events for one claim collapses into one reconcile, and a key never runs on two
-// workers at once. Delays and retries are timers through an injected Clock.
-import { systemClock, type Clock, type TimerHandle } from './queue-clock.js';
+// workers at once. Delays and retries are timers through an injected TimerClock.
+import { monotonicTimerClock, type TimerClock, type TimerHandle } from './queue-clock.js';
 import { DelayHeap } from './queue-heap.js';
 import { createDefaultControllerRateLimiter, type RateLimiter } from './rate-limiter.js';
 
@@ -31,13 +31,13 @@ export interface WorkQueue {
 
 /** WorkQueueOptions is used to inject time and retry pacing. */
 export interface WorkQueueOptions {
-  clock?: Clock;
+  clock?: TimerClock;
   rateLimiter?: RateLimiter;
 }
 
 /** createWorkQueue is used to build a queue; defaults are the system clock and client-go's limits. */
 export function createWorkQueue(options: WorkQueueOptions = {}): WorkQueue {
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? monotonicTimerClock;
   return new RateLimitingQueue(
     clock,
     options.rateLimiter ?? createDefaultControllerRateLimiter(clock),
@@ -45,7 +45,7 @@ export function createWorkQueue(options: WorkQueueOptions = {}): WorkQueue {
 }
 
 class RateLimitingQueue implements WorkQueue {
-  readonly #clock: Clock;
+  readonly #clock: TimerClock;
   readonly #limiter: RateLimiter;
   // Ready keys in FIFO order; #head avoids Array.shift's O(n) copy on long queues.
   #ready: string[] = [];
@@ -61,7 +61,7 @@ class RateLimitingQueue implements WorkQueue {
   #timerDue = Infinity;
   #shuttingDown = false;
 
-  constructor(clock: Clock, limiter: RateLimiter) {
+  constructor(clock: TimerClock, limiter: RateLimiter) {
     this.#clock = clock;
     this.#limiter = limiter;
   }

@@ -1,7 +1,7 @@
 // Retry pacing for failed reconciles, after client-go's workqueue rate limiters: the delay for a
 // key is the max of its own exponential backoff and a global token bucket, so one broken claim
 // backs off alone while a mass failure (database down) cannot flood the system.
-import type { Clock } from './queue-clock.js';
+import type { TimerClock } from './queue-clock.js';
 
 /** RateLimiter is used to decide how long a failed key waits before it is retried. */
 export interface RateLimiter {
@@ -57,7 +57,7 @@ export function createExponentialBackoffRateLimiter(
  */
 export function createTokenBucketRateLimiter(
   options: Pick<RateLimits, 'qps' | 'burst'>,
-  clock: Pick<Clock, 'now'>,
+  clock: Pick<TimerClock, 'now'>,
 ): RateLimiter {
   let tokens = options.burst;
   let last = clock.now();
@@ -86,7 +86,7 @@ export function createMaxOfRateLimiter(...limiters: readonly RateLimiter[]): Rat
 
 /** createDefaultControllerRateLimiter is used by the controller queue: per-key backoff max global bucket. */
 export function createDefaultControllerRateLimiter(
-  clock: Pick<Clock, 'now'>,
+  clock: Pick<TimerClock, 'now'>,
   overrides: Partial<RateLimits> = {},
 ): RateLimiter {
   const limits = { ...DEFAULT_RATE_LIMITS, ...overrides };

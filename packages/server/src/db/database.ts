@@ -1,10 +1,15 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type Dialect } from 'kysely';
 import { createConnection, createPool } from 'mysql2';
 import { LATEST_MIGRATION, MIGRATIONS } from './migrations/index.js';
+import { redactingPool } from './mysql-errors.js';
 import type { Database } from './schema.js';
+import {
+  createPrivateDir,
+  securePrivateSqliteFiles,
+  type PermissionWarning,
+} from './private-files.js';
 
 /** DbKind is used where the two dialects truly differ (say, which error means "duplicate key"). */
 export type DbKind = 'sqlite' | 'mysql';
@@ -18,17 +23,29 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/** OpenDatabaseOptions is used to hear about database files whose mode had to be tightened. */
+export interface OpenDatabaseOptions {
+  onLoosePermissions?: PermissionWarning;
+}
+
 /** openDatabase is used to connect to SQLite or MySQL/MariaDB from a sqlite:// or mysql:// URL. */
-export async function openDatabase(url: string): Promise<Db> {
+export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Promise<Db> {
   const kind: DbKind = url.startsWith('mysql://') ? 'mysql' : 'sqlite';
-  const dialect = kind === 'mysql' ? await mysqlDialect(url) : sqliteDialect(url);
+  const dialect =
+    kind === 'mysql'
+      ? await mysqlDialect(url)
+      : sqliteDialect(url, opts.onLoosePermissions ?? (() => {}));
   const kysely = new Kysely<Database>({ dialect });
   return { kysely, kind, supportsRowLocks: kind === 'mysql', close: () => kysely.destroy() };
 }
 
-function sqliteDialect(url: string): Dialect {
+function sqliteDialect(url: string, warn: PermissionWarning): Dialect {
   const path = url.slice('sqlite://'.length);
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    createPrivateDir(dirname(path));
+    // SQLite would create the file 0644; it holds the server's keys.
+    securePrivateSqliteFiles(path, warn);
+  }
   const database = new SqliteDatabase(path);
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
@@ -39,7 +56,7 @@ function sqliteDialect(url: string): Dialect {
 async function mysqlDialect(url: string): Promise<Dialect> {
   await createMysqlDatabaseIfMissing(url);
   const pool = createPool({ uri: url, connectionLimit: 10, timezone: 'Z', charset: 'utf8mb4' });
-  return new MysqlDialect({ pool });
+  return new MysqlDialect({ pool: redactingPool(pool) });
 }
 
 // A fresh MariaDB has no database for us yet: create it, so a URL is all an operator gives.

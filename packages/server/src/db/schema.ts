@@ -13,6 +13,8 @@ export interface UsersTable {
   gpu_quota: number | null;
   created_at: string;
   updated_at: string;
+  /** Bumped to end every login session (JWT) issued before; see auth/authenticate.ts. */
+  token_generation: Generated<number>;
 }
 
 /** ApiTokensTable is used to type long-lived API tokens (only a hash of the secret is kept). */
@@ -77,6 +79,10 @@ export interface GpuClaimsTable {
   restart_count: number;
   exit_code: number | null;
   deletion_requested_at: string | null;
+  /** Set by a node drain: the controller moves the claim off its node. */
+  reschedule_requested_at: string | null;
+  /** The scheduler's last PlacementMetrics, as JSON. */
+  placement: string | null;
   phase_changed_at: string;
   created_at: string;
   updated_at: string;

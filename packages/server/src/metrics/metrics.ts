@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { countClaimsByPhase, countReservationsByNode } from '../claims/claims.repository.js';
 import type { Database } from '../db/schema.js';
 import { parseGpus } from '../nodes/node-records.js';
+import { listNodes } from '../nodes/nodes.repository.js';
 
 /** ControllerMetrics is used by the controller to record its work. */
 export interface ControllerMetrics {
@@ -47,12 +49,7 @@ export function createServerMetrics(db: Kysely<Database>): ServerMetrics {
     labelNames: ['phase'],
     registers: [registry],
     async collect() {
-      const rows = await db
-        .selectFrom('gpu_claims')
-        .select(['phase', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy('phase')
-        .execute();
-      const counts = new Map(rows.map((r) => [r.phase, Number(r.n)]));
+      const counts = await countClaimsByPhase(db);
       for (const phase of PHASES) this.set({ phase }, counts.get(phase) ?? 0);
     },
   });
@@ -68,15 +65,7 @@ export function createServerMetrics(db: Kysely<Database>): ServerMetrics {
     labelNames: ['node', 'hostname'],
     registers: [registry],
     async collect() {
-      const [nodes, reserved] = await Promise.all([
-        db.selectFrom('nodes').select(['id', 'hostname', 'gpus']).execute(),
-        db
-          .selectFrom('gpu_reservations')
-          .select(['node_id', (eb) => eb.fn.countAll<number>().as('n')])
-          .groupBy('node_id')
-          .execute(),
-      ]);
-      const byNode = new Map(reserved.map((r) => [r.node_id, Number(r.n)]));
+      const [nodes, byNode] = await Promise.all([listNodes(db), countReservationsByNode(db)]);
       this.reset();
       gpusReserved.reset();
       for (const n of nodes) {

@@ -1,65 +1,66 @@
 import type { Kysely } from 'kysely';
-import { applyTransition, backToPendingUpdate } from '../claims/claim-transitions.js';
+import type { AgentClient } from '../agent-client/agent-client.js';
+import { claimIdsOnNode, requestReschedule } from '../claims/claims.repository.js';
 import type { Database } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { Errors } from '../errors.js';
 import { deleteEvents } from '../events/events.repository.js';
-import { updateNodeGuarded } from './nodes.repository.js';
+import { agentTargetOf } from './node-records.js';
+import { findNode, updateNodeGuarded } from './nodes.repository.js';
+
+// Node removal records intent only; the controller moves the claims (only it writes claim status).
+
+/** NodeRemovalDeps is used to let deleteNode ask the node's agent to stop its containers. */
+export interface NodeRemovalDeps {
+  db: Kysely<Database>;
+  agents: AgentClient;
+  agentTokenKey: string;
+  log: (msg: string) => void;
+}
 
 /**
- * deleteNode is used by admins: the node row goes (so its credential stops working at once), its
- * claims lose their GPUs and go back to Pending to be placed elsewhere, in one transaction. It
- * answers the ids of the claims that moved, so the controller can act on them.
+ * deleteNode is used by admins: first the node's agent is asked (best effort) to remove every
+ * claim container it runs, so a claim never runs twice once it is placed elsewhere; then the
+ * node row goes (its credential stops working at once). Its claims find their node gone when the
+ * controller looks next and go back to Pending with their GPUs released. An agent that could not
+ * be asked removes them itself when it learns it is unknown. It answers the ids of the claims
+ * bound to the node, to wake the controller.
  */
-export async function deleteNode(
-  db: Kysely<Database>,
-  clock: Clock,
-  nodeId: string,
-): Promise<string[]> {
-  const at = isoAt(clock.now());
+export async function deleteNode(deps: NodeRemovalDeps, nodeId: string): Promise<string[]> {
+  const { db } = deps;
+  const row = await findNode(db, nodeId);
+  if (!row) throw Errors.notFound('node', nodeId);
+  const target = agentTargetOf(row, deps.agentTokenKey);
+  if (target && row.status !== 'Offline') {
+    // Outside the transaction: no network I/O while the database holds locks.
+    await deps.agents.removeAllContainers(target).then(
+      (ids) =>
+        deps.log(`node ${row.hostname} deleted: its agent removed ${ids.length} container(s)`),
+      (e: unknown) =>
+        deps.log(
+          `node ${row.hostname} deleted: its agent could not remove its containers (${e instanceof Error ? e.message : String(e)})`,
+        ),
+    );
+  }
   return db.transaction().execute(async (trx) => {
     const node = await trx
       .selectFrom('nodes')
-      .select(['id', 'hostname'])
+      .select(['id'])
       .where('id', '=', nodeId)
       .executeTakeFirst();
     if (!node) throw Errors.notFound('node', nodeId);
-    const claims = await trx
-      .selectFrom('gpu_claims')
-      .selectAll()
-      .where('node_id', '=', nodeId)
-      .execute();
-    for (const claim of claims) {
-      // A claim being deleted only needs its GPUs back; the controller then removes it.
-      const update =
-        claim.phase === 'Terminating'
-          ? { node_id: null, container_id: null }
-          : backToPendingUpdate('NodeDeleted', `node ${node.hostname} was deleted`);
-      await applyTransition(
-        trx,
-        claim,
-        update,
-        {
-          type: 'Warning',
-          reason: 'NodeDeleted',
-          message: `node ${node.hostname} was deleted; GPUs released`,
-        },
-        at,
-        { releaseGpus: true },
-      );
-    }
-    await trx.deleteFrom('gpu_reservations').where('node_id', '=', nodeId).execute();
+    const claims = await claimIdsOnNode(trx, nodeId);
     await trx.deleteFrom('nodes').where('id', '=', nodeId).execute();
     await deleteEvents(trx, 'Node', nodeId);
-    return claims.map((c) => c.id);
+    return claims;
   });
 }
 
 /**
- * drainNode is used by admins before maintenance: the node is cordoned and each of its claims
- * goes back to Pending to be placed elsewhere, in one transaction. The containers left behind
- * are removed by the node's orphan sweep; the node being cordoned, nothing new lands on the GPUs
- * meanwhile. It answers the ids of the claims that moved.
+ * drainNode is used by admins before maintenance: the node is cordoned and each claim bound to it
+ * is marked to be moved, in one transaction; the controller then removes its container and
+ * places it elsewhere. The node being cordoned, nothing new lands on its GPUs meanwhile. It
+ * answers the ids of the claims marked.
  */
 export async function drainNode(
   db: Kysely<Database>,
@@ -70,7 +71,7 @@ export async function drainNode(
   return db.transaction().execute(async (trx) => {
     const node = await trx
       .selectFrom('nodes')
-      .select(['id', 'hostname', 'version'])
+      .select(['id', 'version'])
       .where('id', '=', nodeId)
       .executeTakeFirst();
     if (!node) throw Errors.notFound('node', nodeId);
@@ -79,26 +80,6 @@ export async function drainNode(
       updated_at: at,
     });
     if (!cordoned) throw Errors.conflict('node changed meanwhile; retry the drain');
-    const claims = await trx
-      .selectFrom('gpu_claims')
-      .selectAll()
-      .where('node_id', '=', nodeId)
-      .where('phase', 'in', ['Scheduled', 'Running'])
-      .where('deletion_requested_at', 'is', null)
-      .execute();
-    const message = `node ${node.hostname} is being drained; rescheduling`;
-    for (const claim of claims) {
-      await applyTransition(
-        trx,
-        claim,
-        backToPendingUpdate('NodeDrained', message),
-        { type: 'Normal', reason: 'NodeDrained', message },
-        at,
-        {
-          releaseGpus: true,
-        },
-      );
-    }
-    return claims.map((c) => c.id);
+    return requestReschedule(trx, nodeId, at);
   });
 }

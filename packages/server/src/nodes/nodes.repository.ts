@@ -32,19 +32,3 @@ export async function updateNodeGuarded(
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
-
-/** reservationHolders is used to show which claim holds each GPU, per node. */
-export async function reservationHolders(
-  db: Conn,
-  nodeId?: string,
-): Promise<Map<string, Map<number, string>>> {
-  let q = db.selectFrom('gpu_reservations').select(['node_id', 'gpu_index', 'claim_id']);
-  if (nodeId !== undefined) q = q.where('node_id', '=', nodeId);
-  const out = new Map<string, Map<number, string>>();
-  for (const r of await q.execute()) {
-    const m = out.get(r.node_id) ?? new Map<number, string>();
-    m.set(r.gpu_index, r.claim_id);
-    out.set(r.node_id, m);
-  }
-  return out;
-}

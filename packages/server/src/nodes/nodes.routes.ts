@@ -15,7 +15,8 @@ import { Errors } from '../errors.js';
 import { errors, inline, NoContent } from '../http/responses.js';
 import { deleteNode, drainNode } from './node-removal.service.js';
 import { toNode } from './node-records.js';
-import { findNode, listNodes, reservationHolders, updateNodeGuarded } from './nodes.repository.js';
+import { reservationHolders } from '../claims/claims.repository.js';
+import { findNode, listNodes, updateNodeGuarded } from './nodes.repository.js';
 import { registerNode, updateNodeSelf } from './registration.service.js';
 
 /** nodeRoutes is used by agents to join and report, and by people to see and manage nodes. */
@@ -159,7 +160,15 @@ export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
       },
     },
     async (request, reply) => {
-      const claimIds = await deleteNode(db, ctx.clock, request.params.id);
+      const claimIds = await deleteNode(
+        {
+          db,
+          agents: ctx.agentClient,
+          agentTokenKey: ctx.agentTokenKey,
+          log: (msg) => request.log.info(msg),
+        },
+        request.params.id,
+      );
       claimIds.forEach((id) => ctx.signals.claimChanged(id));
       ctx.signals.nodesChanged();
       return reply.status(204).send(null);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, startAgent, validateSettings, type RunningAgent } from '@utopia/agent';
+import type { Logger } from 'pino';
 import type { Clock } from '../db/time.js';
 import { startTestServer, type TestDb, type TestServer } from './harness.js';
 
@@ -52,8 +53,14 @@ export async function startCluster(
   nodeGpus: readonly number[],
   overrides: Record<string, string> = {},
   clock?: Clock,
+  logs: { server?: Logger; agents?: Logger } = {},
 ): Promise<TestCluster> {
-  const t = await startTestServer(db, { ...FAST_CONTROLLER, ...overrides }, clock);
+  const t = await startTestServer(
+    db,
+    { ...FAST_CONTROLLER, ...overrides },
+    clock,
+    logs.server ?? false,
+  );
   const admin = await t.adminToken();
   const jt = await t.api('POST', '/api/join-tokens', {
     token: admin,
@@ -90,7 +97,7 @@ export async function startCluster(
           dataDir,
         );
         node.agent = await startAgent(config, {
-          logger: silentLogger(),
+          logger: logs.agents?.child({ node: name }) ?? silentLogger(),
           hostname: name,
           machineId: `${runLabel}-${name}`,
           extraLabels: { 'utopia.test-run': runLabel },

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
+import type { Logger } from 'pino';
 import { loadConfig, type ServerConfig } from '../config/config.js';
 import type { Clock } from '../db/time.js';
 import { startServer, type RunningServer } from '../server.js';
@@ -84,6 +85,7 @@ export async function startTestServer(
   kind: TestDb,
   overrides: Record<string, string> = {},
   clock?: Clock,
+  logger: Logger | false = false,
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'utopia-test-'));
   const database = await freshDatabaseUrl(kind, dir);
@@ -95,8 +97,16 @@ export async function startTestServer(
     UTOPIA_ADMIN_PASSWORD: ADMIN_PASSWORD,
     ...overrides,
   });
-  const options = clock ? { logger: false as const, clock } : { logger: false as const };
-  let server = await startServer(config, options);
+  const options = clock ? { logger, clock } : { logger };
+  let server: RunningServer;
+  try {
+    server = await startServer(config, options);
+  } catch (e) {
+    // A server that refuses to start leaves no temp dir or database behind.
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   let cachedAdmin: string | undefined;
   const api: TestServer['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };

@@ -7,6 +7,7 @@ import { NODE_CREDENTIAL_PREFIX } from '../auth/principal.js';
 import { constantTimeEqual, sha256Hex } from '../auth/secrets.js';
 import type { FrpConfig } from '../config/config.js';
 import { loadOrCreateSecret } from '../db/secrets.repository.js';
+import { redactSecrets } from '../http/log-redaction.js';
 import type { Database } from '../db/schema.js';
 import {
   createFrpsAdminClient,
@@ -83,7 +84,9 @@ export async function createTunnel(
           pluginPort: serverPort,
           pluginPath: `${FRP_PLUGIN_PATH}/${pluginKey}`,
         },
-        log: (level, message) => log[level](message),
+        // frps quotes the plugin URL, key included, when a plugin call fails.
+        log: (level, message) =>
+          log[level](redactSecrets(message, [pluginKey, token, adminPassword])),
       });
       frps.onStart(({ pid, starts }) => log.info({ pid, starts }, 'frps running'));
       frps.start();

@@ -23,9 +23,24 @@ export async function insertUser(db: Conn, user: NewUser): Promise<void> {
   await db.insertInto('users').values(user).execute();
 }
 
-/** updateUser is used to change a user's columns; it returns whether the row existed. */
-export async function updateUser(db: Conn, id: string, update: UserUpdate): Promise<boolean> {
-  const result = await db.updateTable('users').set(update).where('id', '=', id).executeTakeFirst();
+/**
+ * updateUser is used to change a user's columns; it returns whether the row existed. With
+ * `endSessions` it also bumps the token generation, so every login JWT issued before stops working.
+ */
+export async function updateUser(
+  db: Conn,
+  id: string,
+  update: UserUpdate,
+  opts: { endSessions: boolean } = { endSessions: false },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set(update)
+    .$if(opts.endSessions, (q) =>
+      q.set((eb) => ({ token_generation: eb('token_generation', '+', 1) })),
+    )
+    .where('id', '=', id)
+    .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 

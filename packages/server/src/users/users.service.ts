@@ -38,6 +38,7 @@ export async function createUser(
     gpu_quota: req.gpuQuota ?? null,
     created_at: now,
     updated_at: now,
+    token_generation: 0,
   };
   try {
     await insertUser(db, row);
@@ -46,6 +47,18 @@ export async function createUser(
     throw e;
   }
   return toUser(row);
+}
+
+/**
+ * endsSessions is used to decide whether a change ends the user's login sessions: a new password,
+ * another role, or being disabled. A GPU quota change or re-enabling leaves them be.
+ */
+function endsSessions(before: UserRow, req: UpdateUserRequest): boolean {
+  return (
+    req.password !== undefined ||
+    (req.role !== undefined && req.role !== before.role) ||
+    (req.disabled === true && before.disabled === 0)
+  );
 }
 
 /** changeUser is used by admins; an admin may not lock themselves out (demote or disable self). */
@@ -59,12 +72,15 @@ export async function changeUser(
   if (id === actorId && (req.disabled === true || req.role === 'user')) {
     throw Errors.conflict('you cannot disable or demote your own account; ask another admin');
   }
+  const before = await findUserById(db, id);
+  if (!before) throw Errors.notFound('user', id);
   const update: UserUpdate = { updated_at: isoAt(clock.now()) };
   if (req.role !== undefined) update.role = req.role;
   if (req.disabled !== undefined) update.disabled = req.disabled ? 1 : 0;
   if (req.gpuQuota !== undefined) update.gpu_quota = req.gpuQuota;
   if (req.password !== undefined) update.password_hash = await hashPassword(req.password);
-  if (!(await updateUser(db, id, update))) throw Errors.notFound('user', id);
+  const endSessions = endsSessions(before, req);
+  if (!(await updateUser(db, id, update, { endSessions }))) throw Errors.notFound('user', id);
   const row = await findUserById(db, id);
   if (!row) throw Errors.notFound('user', id);
   return toUser(row);

@@ -1,13 +1,8 @@
 import { CloneType, Type, type Static } from '@sinclair/typebox';
+import { ImageReference } from '../image-reference.js';
 import { Id, StringMap, Text, Timestamp } from './common.js';
 import { LabelKey, LabelValue } from './nodes.js';
 import { Username } from './users.js';
-
-// Docker's reference grammar (distribution/reference), simplified: [host[:port]/]path[:tag][@digest].
-const DOMAIN =
-  '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?/)?';
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const IMAGE_PATTERN = `^${DOMAIN}${COMPONENT}(?:/${COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`;
 
 /** ClaimPhase is used for where a claim is in its life. */
 export const ClaimPhase = Type.Union([
@@ -56,12 +51,7 @@ export const ClaimPort = Type.Object(
 /** ClaimSpec is used to say what a claim wants; only its owner writes it. */
 export const ClaimSpec = Type.Object(
   {
-    image: Type.String({
-      minLength: 1,
-      maxLength: 255,
-      pattern: IMAGE_PATTERN,
-      description: 'Image reference, e.g. pytorch/pytorch:2.4.0',
-    }),
+    image: ImageReference,
     resources: ClaimResources,
     command: Type.Optional(Type.Array(Text({ maxLength: 4096 }), { maxItems: 128 })),
     env: Type.Optional(
@@ -108,6 +98,26 @@ export const ClaimEvent = Type.Object(
 );
 export type ClaimEvent = Static<typeof ClaimEvent>;
 
+/** ClaimPlacement is used to explain the scheduler's last decision for a claim, node by node. */
+export const ClaimPlacement = Type.Object(
+  {
+    nodesEvaluated: Type.Integer({ description: 'Nodes the scheduler looked at' }),
+    nodesFiltered: Type.Integer({ description: 'Nodes that can never take this claim as it is' }),
+    filteredByReason: Type.Record(Type.String(), Type.Integer(), {
+      description: "Filtered nodes per reason, e.g. {'node offline': 2}",
+    }),
+    nodesExhausted: Type.Integer({ description: 'Nodes that fit but lack free capacity now' }),
+    exhaustedByDimension: Type.Record(Type.String(), Type.Integer()),
+    nodesFeasible: Type.Integer(),
+    chosenScore: Type.Union([Type.Number(), Type.Null()]),
+    topScores: Type.Array(
+      Type.Object({ nodeId: Type.String(), score: Type.Number() }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ClaimPlacement = Static<typeof ClaimPlacement>;
+
 /** ClaimStatus is used to show what the controller made of a claim; only the controller writes it. */
 export const ClaimStatus = Type.Object(
   {
@@ -122,6 +132,9 @@ export const ClaimStatus = Type.Object(
     exitCode: Type.Union([Type.Integer(), Type.Null()]),
     phaseChangedAt: Timestamp,
     deletionRequestedAt: Type.Union([Timestamp, Type.Null()]),
+    placement: Type.Union([ClaimPlacement, Type.Null()], {
+      description: 'The scheduler’s last placement metrics (why a Pending claim waits)',
+    }),
   },
   { additionalProperties: false },
 );

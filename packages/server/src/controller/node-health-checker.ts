@@ -4,9 +4,10 @@ import { AgentCallError, type AgentClient } from '../agent-client/agent-client.j
 import type { Database, NodeRow } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { recordEvent } from '../events/events.repository.js';
-import { agentTargetOf, parseGpus, type GpuRecord } from './node-records.js';
-import { listNodes, updateNodeGuarded } from './nodes.repository.js';
-import { sweepContainers } from './container-sweep.js';
+import { claimIdsOnNode } from '../claims/claims.repository.js';
+import { agentTargetOf, parseGpus, type GpuRecord } from '../nodes/node-records.js';
+import { listNodes, updateNodeGuarded } from '../nodes/nodes.repository.js';
+import { sweepOrphanContainers } from './orphan-container-sweep.js';
 
 /** NodeHealthDeps is used to give the health loop its I/O and its limits. */
 export interface NodeHealthDeps {
@@ -135,7 +136,7 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
         deps.onNodesChanged();
       }
     }
-    if (r.containers) await sweepContainers(deps, node, r.containers);
+    if (r.containers) await sweepOrphanContainers(deps, node, r.containers);
   }
 
   async function onFailure(node: NodeRow, error: string): Promise<void> {
@@ -161,12 +162,7 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
       message,
       at,
     });
-    const claims = await deps.db
-      .selectFrom('gpu_claims')
-      .select('id')
-      .where('node_id', '=', node.id)
-      .execute();
-    claims.forEach((c) => deps.onClaimChanged(c.id));
+    (await claimIdsOnNode(deps.db, node.id)).forEach((id) => deps.onClaimChanged(id));
     deps.onNodesChanged();
   }
 

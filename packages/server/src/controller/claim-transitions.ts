@@ -1,15 +1,13 @@
+// Only the controller moves a claim's status: every such write goes through applyTransition.
 import { Transaction, type Kysely } from 'kysely';
+import {
+  releaseGpus,
+  StaleClaimError,
+  updateClaimGuarded,
+  type ClaimUpdate,
+} from '../claims/claims.repository.js';
 import type { ClaimRow, Database } from '../db/schema.js';
 import { recordEvent } from '../events/events.repository.js';
-import { releaseGpus, updateClaimGuarded, type ClaimUpdate } from './claims.repository.js';
-
-/** StaleClaimError is used when a claim changed between read and write: re-read and retry. */
-export class StaleClaimError extends Error {
-  constructor(id: string) {
-    super(`claim ${id} changed concurrently`);
-    this.name = 'StaleClaimError';
-  }
-}
 
 /** TransitionEvent is used to describe a status change in the claim's history. */
 export interface TransitionEvent {
@@ -46,7 +44,7 @@ export async function applyTransition(
   else await db.transaction().execute(run);
 }
 
-/** backToPendingUpdate is used when a claim loses its node (node deleted or lost): release and reschedule. */
+/** backToPendingUpdate is used when a claim leaves its node (lost, deleted or drained). */
 export function backToPendingUpdate(reason: string, message: string): ClaimUpdate {
   return {
     phase: 'Pending',
@@ -56,5 +54,6 @@ export function backToPendingUpdate(reason: string, message: string): ClaimUpdat
     reason,
     message,
     exit_code: null,
+    reschedule_requested_at: null,
   };
 }

@@ -1,8 +1,10 @@
 import type { AgentContainerInfo } from '@utopia/shared';
 import type { Kysely } from 'kysely';
 import type { AgentClient } from '../agent-client/agent-client.js';
+import { findClaimPlacements } from '../claims/claims.repository.js';
 import type { Database, NodeRow } from '../db/schema.js';
-import { agentTargetOf } from './node-records.js';
+import { agentTargetOf } from '../nodes/node-records.js';
+import { isAliveStatus } from './claim-decide.js';
 
 interface SweepDeps {
   db: Kysely<Database>;
@@ -12,25 +14,19 @@ interface SweepDeps {
   log: (msg: string, extra?: object) => void;
 }
 
-const ALIVE = new Set(['running', 'created', 'restarting', 'pulling']);
-
 /**
- * sweepContainers is used after each successful poll of a node: it removes containers that no
+ * sweepOrphanContainers is used after each successful poll of a node: it removes containers that no
  * claim on this node owns any more (the claim was deleted, or moved while the node was away), and
  * wakes the controller for Running claims whose container is no longer running.
  */
-export async function sweepContainers(
+export async function sweepOrphanContainers(
   deps: SweepDeps,
   node: NodeRow,
   containers: readonly AgentContainerInfo[],
 ): Promise<void> {
   if (containers.length === 0) return;
   const ids = [...new Set(containers.map((c) => c.claim_id))];
-  const claims = await deps.db
-    .selectFrom('gpu_claims')
-    .select(['id', 'node_id', 'phase', 'container_id'])
-    .where('id', 'in', ids)
-    .execute();
+  const claims = await findClaimPlacements(deps.db, ids);
   const byId = new Map(claims.map((c) => [c.id, c]));
   const target = agentTargetOf(node, deps.agentTokenKey);
   if (!target) return;
@@ -43,7 +39,7 @@ export async function sweepContainers(
       await deps.agents.deleteContainer(target, c.id).catch(() => undefined);
       continue;
     }
-    if (claim.phase === 'Running' && claim.container_id === c.id && !ALIVE.has(c.status))
+    if (claim.phase === 'Running' && claim.container_id === c.id && !isAliveStatus(c.status))
       deps.onClaimChanged(claim.id);
   }
 }

@@ -1,0 +1,251 @@
+// The I/O half of the reconciler: carries out one ClaimAction. Agent calls happen before (never
+// inside) the database transaction that records their outcome.
+import type { Kysely } from 'kysely';
+import { AgentCallError, type AgentClient } from '../agent-client/agent-client.js';
+import {
+  deleteClaimGuarded,
+  formatGpuIds,
+  releaseGpus,
+  reserveGpus,
+  StaleClaimError,
+} from '../claims/claims.repository.js';
+import { isUniqueViolation } from '../db/database.js';
+import type { ClaimRow, Database } from '../db/schema.js';
+import { isoAt, type Clock } from '../db/time.js';
+import { deleteEvents } from '../events/events.repository.js';
+import type { ClaimAction, ContainersToRemove } from './claim-decide.js';
+import type { CreateOutcome } from './claim-state.js';
+import { applyTransition, backToPendingUpdate } from './claim-transitions.js';
+import type { ReconcileResult } from './queue-process.js';
+
+/** ApplyDeps is used to give applyClaimAction its I/O. */
+export interface ApplyDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  agents: AgentClient;
+  runningCheckMs: number;
+  /** Called after a claim gave GPUs back, so pending claims get another chance at once. */
+  onGpusReleased(): void;
+}
+
+/** ApplyOutcome is used to tell the reconciler to stop, to take another step, or to feed back a create. */
+export type ApplyOutcome =
+  | { kind: 'done'; result: ReconcileResult }
+  | { kind: 'again' }
+  | { kind: 'created'; outcome: CreateOutcome };
+
+const done = (result: ReconcileResult = {}): ApplyOutcome => ({ kind: 'done', result });
+
+/**
+ * applyClaimAction is used by the reconciler to do what decideClaimAction chose for `claim`.
+ * Every write is guarded by the claim's version: a lost race throws StaleClaimError and the
+ * queue retries from a fresh read.
+ */
+export async function applyClaimAction(
+  deps: ApplyDeps,
+  claim: ClaimRow,
+  action: ClaimAction,
+): Promise<ApplyOutcome> {
+  const at = isoAt(deps.clock.now());
+  const { db } = deps;
+  switch (action.kind) {
+    case 'wait':
+      return done(
+        action.requeueAfterMs === undefined ? {} : { requeueAfterMs: action.requeueAfterMs },
+      );
+    case 'recordUnschedulable':
+      await applyTransition(
+        db,
+        claim,
+        {
+          reason: 'Unschedulable',
+          message: action.message,
+          placement: JSON.stringify(action.placement),
+        },
+        { type: 'Warning', reason: 'FailedScheduling', message: action.message },
+        at,
+      );
+      return done();
+    case 'bind':
+      await bind(deps, claim, action, at);
+      return { kind: 'again' };
+    case 'createContainer':
+      return { kind: 'created', outcome: await createContainer(deps, action) };
+    case 'markRunning':
+      await applyTransition(
+        db,
+        claim,
+        {
+          phase: 'Running',
+          container_id: action.containerId,
+          reason: 'Started',
+          message: action.message,
+        },
+        { type: 'Normal', reason: 'Started', message: action.message },
+        at,
+      );
+      return done({ requeueAfterMs: deps.runningCheckMs });
+    case 'retryLater':
+      if (action.message !== undefined) {
+        await applyTransition(
+          db,
+          claim,
+          { reason: 'AgentUnavailable', message: `${action.message}; retrying` },
+          { type: 'Warning', reason: 'AgentUnavailable', message: action.message },
+          at,
+        );
+      }
+      throw action.error; // the queue retries with backoff
+    case 'fail':
+      await release(
+        deps,
+        claim,
+        at,
+        { phase: 'Failed', reason: action.reason, message: action.message },
+        {
+          type: 'Warning',
+          reason: 'Failed',
+          message: action.message,
+        },
+      );
+      return done();
+    case 'restart':
+      await deps.agents.deleteContainer(action.target, action.containerId);
+      await applyTransition(
+        db,
+        claim,
+        {
+          phase: 'Scheduled',
+          container_id: null,
+          restart_count: action.restartCount,
+          exit_code: action.exitCode,
+          reason: 'BackOff',
+          message: action.message,
+        },
+        { type: 'Warning', reason: 'BackOff', message: action.message },
+        at,
+      );
+      return done({ requeueAfterMs: action.delayMs });
+    case 'finish': {
+      const reason = action.succeeded ? 'Completed' : 'Error';
+      await release(
+        deps,
+        claim,
+        at,
+        {
+          phase: action.succeeded ? 'Succeeded' : 'Failed',
+          exit_code: action.exitCode,
+          reason,
+          message: action.message,
+        },
+        { type: action.succeeded ? 'Normal' : 'Warning', reason, message: action.message },
+      );
+      return done();
+    }
+    case 'reschedule':
+      await removeContainers(deps, action.remove);
+      await release(deps, claim, at, backToPendingUpdate(action.reason, action.message), {
+        type: action.eventType,
+        reason: action.reason,
+        message: action.message,
+      });
+      return { kind: 'again' };
+    case 'markTerminating':
+      await applyTransition(
+        db,
+        claim,
+        {
+          phase: 'Terminating',
+          reason: 'Deleting',
+          message: 'removing the container and freeing its GPUs',
+        },
+        undefined,
+        at,
+      );
+      return { kind: 'again' };
+    case 'remove':
+      await removeContainers(deps, action.remove);
+      await db.transaction().execute(async (trx) => {
+        await releaseGpus(trx, claim.id);
+        await deleteEvents(trx, 'GpuClaim', claim.id);
+        // A lost race rolls the release back too.
+        if (!(await deleteClaimGuarded(trx, claim))) throw new StaleClaimError(claim.id);
+      });
+      deps.onGpusReleased();
+      return done();
+  }
+}
+
+async function bind(
+  deps: ApplyDeps,
+  claim: ClaimRow,
+  action: Extract<ClaimAction, { kind: 'bind' }>,
+  at: string,
+): Promise<void> {
+  try {
+    await applyTransition(
+      deps.db,
+      claim,
+      {
+        phase: 'Scheduled',
+        node_id: action.nodeId,
+        gpu_ids: formatGpuIds(action.gpuIndices),
+        container_id: null,
+        reason: 'Scheduled',
+        message: action.message,
+        placement: JSON.stringify(action.placement),
+        reschedule_requested_at: null,
+      },
+      { type: 'Normal', reason: 'Scheduled', message: action.message },
+      at,
+      {
+        inTransaction: async (trx) => {
+          await releaseGpus(trx, claim.id);
+          await reserveGpus(trx, claim.id, action.nodeId, action.gpuIndices, at);
+        },
+      },
+    );
+  } catch (e) {
+    // Another claim took one of these GPUs first: the transaction rolled back; try again.
+    if (isUniqueViolation(e)) throw new StaleClaimError(claim.id);
+    throw e;
+  }
+}
+
+async function createContainer(
+  deps: ApplyDeps,
+  action: Extract<ClaimAction, { kind: 'createContainer' }>,
+): Promise<CreateOutcome> {
+  try {
+    const { containerId } = await deps.agents.createContainer(action.target, action.request);
+    return { kind: 'created', containerId };
+  } catch (e) {
+    if (!(e instanceof AgentCallError)) throw e;
+    return {
+      kind: 'refused',
+      permanent: e.permanent,
+      reason: e.reason,
+      message: e.message,
+      error: e,
+    };
+  }
+}
+
+async function release(
+  deps: ApplyDeps,
+  claim: ClaimRow,
+  at: string,
+  update: Parameters<typeof applyTransition>[2],
+  event: Parameters<typeof applyTransition>[3],
+): Promise<void> {
+  await applyTransition(deps.db, claim, update, event, at, { releaseGpus: true });
+  deps.onGpusReleased();
+}
+
+async function removeContainers(
+  deps: ApplyDeps,
+  remove: ContainersToRemove | undefined,
+): Promise<void> {
+  if (!remove) return;
+  for (const id of remove.ids) await deps.agents.deleteContainer(remove.target, id);
+}
