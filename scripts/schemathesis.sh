@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Property-based API tests: Schemathesis (pinned, in a venv under .cache) against a real
 # utopia-server on SQLite in a temporary directory, with a local node of simulated GPUs. It runs
-# every check and every phase (examples, coverage, fuzzing, stateful) twice: as a normal user
-# (created through the API) and as the admin. Any failure fails the script.
-#   scripts/schemathesis.sh            needs a build (npm run build) and python3
-#   SCHEMATHESIS_EXAMPLES=N            examples per operation and phase (default 8: both runs
-#                                      take about 2.5 minutes on 2 cores)
+# every check (one is off for one operation: see scripts/schemathesis.toml) and every phase
+# (examples, coverage, fuzzing, stateful) twice: as a normal user (created through the API) and as
+# the admin. Any failure fails the script.
+#   scripts/schemathesis.sh            needs a build (npm run build) and python3 (3.11+)
+#   SCHEMATHESIS_EXAMPLES=N            examples per operation and phase (default 20: both runs
+#                                      take about 1.5 minutes on 2 cores)
 #   SCHEMATHESIS_SEED=N                seed (default fixed, so a failure replays)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 version=4.32.5
 venv=$PWD/.cache/schemathesis-venv
-examples=${SCHEMATHESIS_EXAMPLES:-8}
+# Every check runs (Schemathesis' default; naming them with --checks all would override the file);
+# scripts/schemathesis.toml switches one off for one operation, and says why.
+config=$PWD/scripts/schemathesis.toml
+examples=${SCHEMATHESIS_EXAMPLES:-20}
 seed=${SCHEMATHESIS_SEED:-20240613}
 
 if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, version $version"; then
@@ -68,19 +72,20 @@ curl -sf "$base/api/users" -H "authorization: Bearer $admin_token" -H 'content-t
   -d "{\"username\":\"fuzz-user\",\"password\":\"$user_password\",\"role\":\"user\"}" >/dev/null
 user_token=$(token fuzz-user "$user_password")
 
-# run AS TOKEN [FILTER...]: one full Schemathesis run.
+# run AS TOKEN [FILTER...]: one full Schemathesis run. One worker: with threads, CPython 3.11's
+# ast.parse (which hypothesis calls) can fail with "AST constructor recursion depth mismatch"
+# (python/cpython#106905), and on 2 cores a second worker is no faster.
 run() {
   local who=$1 bearer=$2
   shift 2
   echo "== Schemathesis as $who (examples $examples, seed $seed)"
   # From the temporary directory: Schemathesis keeps its crash cache in ./.schemathesis.
-  (cd "$work" && "$venv/bin/schemathesis" run "$base/api/openapi.json" \
+  (cd "$work" && "$venv/bin/schemathesis" --config-file "$config" run "$base/api/openapi.json" \
     --header "Authorization: Bearer $bearer" \
-    --checks all \
     --phases examples,coverage,fuzzing,stateful \
     --max-examples "$examples" \
     --seed "$seed" \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 30 \
     --no-color \
     "$@")

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs a command on another Node.js major version, e.g. `bash scripts/with-node.sh 24 npm test`.
 #
-# That Node comes from the npm package node-linux-<arch>@MAJOR (cached under .cache/node/MAJOR).
+# That Node comes from the npm package node-linux-<arch>@MAJOR (cached under $cache/node/MAJOR,
+# where cache is UTOPIA_CACHE_DIR or ~/.cache/utopia, so fresh clones on one machine share it).
 # better-sqlite3 is a native module built for the Node that ran `npm ci`, so a build for the other
-# Node's ABI is compiled from the package's own sources once (cached under .cache/better-sqlite3)
+# Node's ABI is compiled from the package's own sources once (cached under $cache/better-sqlite3)
 # and swapped into node_modules for the command only; the original build is put back afterwards,
 # also when the command fails or is interrupted (after a kill -9, by the next run or `npm ci`), so
 # the first Node keeps working.
@@ -20,9 +21,11 @@ case "$(uname -m)" in
   *) echo "with-node: no node-linux build for $(uname -m)" >&2; exit 1 ;;
 esac
 
+cache=${UTOPIA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/utopia}
+
 # 1. Node itself: the whole distribution (bin/node and the headers native modules build against).
-prefix=.cache/node/$major
-node_home=$PWD/$prefix/node_modules/node-linux-$arch
+prefix=$cache/node/$major
+node_home=$prefix/node_modules/node-linux-$arch
 if [ ! -x "$node_home/bin/node" ]; then
   echo "with-node: installing node-linux-$arch@$major into $prefix" >&2
   rm -rf "$prefix"
@@ -39,7 +42,7 @@ backup=$addon.first-node
 if [ -f "$backup" ]; then mv -f "$backup" "$addon"; fi
 sqlite_version=$(node -p "require('./node_modules/better-sqlite3/package.json').version")
 abi=$("$node_bin/node" -p process.versions.modules)
-cached=$PWD/.cache/better-sqlite3/$sqlite_version-abi$abi/better_sqlite3.node
+cached=$cache/better-sqlite3/$sqlite_version-abi$abi/better_sqlite3.node
 if [ ! -f "$cached" ]; then
   node_gyp=$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js
   [ -f "$node_gyp" ] || { echo "with-node: npm's node-gyp not found at $node_gyp" >&2; exit 1; }

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { isText, TEXT_FORMAT } from '@utopia/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAccessControl, type RouteAccess } from './auth/access.js';
 import { apiTokenRoutes } from './auth/api-tokens.routes.js';
@@ -47,6 +48,8 @@ export async function buildApp(
     routerOptions: { maxParamLength: ROUTER_MAX_PARAM_LENGTH },
     // Bad percent-encoding and overlong path segments are answered in our error shape too.
     frameworkErrors: handleError,
+    // The response serialiser has its own ajv (for anyOf): it must know our format too.
+    serializerOpts: { ajv: { formats: { [TEXT_FORMAT]: isText } } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);

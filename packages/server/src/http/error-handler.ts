@@ -81,11 +81,7 @@ function mapFastifyError(err: FastifyError): ErrorBody | undefined {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return errorBody(400, ErrorCode.ValidationFailed, 'body is not valid JSON');
     case 'FST_ERR_BAD_URL':
-      return errorBody(
-        400,
-        ErrorCode.ValidationFailed,
-        'the URL is not valid (bad percent-encoding)',
-      );
+      return errorBody(400, ErrorCode.ValidationFailed, 'URL is not valid percent-encoded UTF-8');
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return errorBody(414, ErrorCode.UriTooLong, 'a path segment of the URL is too long');
   }

@@ -23,6 +23,10 @@ function at(v: unknown, ...path: string[]): unknown {
   return path.reduce<unknown>((o, k) => (isRecord(o) ? o[k] : undefined), v);
 }
 
+function bodyProperties(op: Operation | undefined): unknown {
+  return at(op?.requestBody, 'content', 'application/json', 'schema', 'properties');
+}
+
 /** send is used for methods fetch refuses to send (TRACE). */
 function send(
   method: string,
@@ -98,27 +102,13 @@ describe('OpenAPI document and HTTP semantics', () => {
   });
 
   test('env, labels and nodeSelector keep their key patterns', () => {
-    const body = at(
-      paths['/api/gpu-claims']?.post?.requestBody,
-      'content',
-      'application/json',
-      'schema',
-      'properties',
-      'spec',
-      'properties',
-    );
+    const body = at(bodyProperties(paths['/api/gpu-claims']?.post), 'spec', 'properties');
     assert.match(
       String(at(body, 'env', 'propertyNames', 'pattern')),
       /\[A-Za-z_\]\[A-Za-z0-9_\]\*\$$/,
     );
     assert.match(String(at(body, 'nodeSelector', 'propertyNames', 'pattern')), /^\^\[A-Za-z0-9\]/);
-    const patch = at(
-      paths['/api/nodes/{id}']?.patch?.requestBody,
-      'content',
-      'application/json',
-      'schema',
-      'properties',
-    );
+    const patch = bodyProperties(paths['/api/nodes/{id}']?.patch);
     assert.match(String(at(patch, 'labels', 'propertyNames', 'pattern')), /^\^\[A-Za-z0-9\]/);
   });
 

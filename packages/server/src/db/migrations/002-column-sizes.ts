@@ -1,4 +1,4 @@
-import { MysqlAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
+import { MysqlAdapter, sql, type Kysely } from 'kysely';
 
 // MySQL/MariaDB must hold everything the API accepts, as SQLite does (its types are affinities
 // with no length). The largest valid claim spec is about 9.5 MB of JSON (128 env values of 8192
@@ -17,38 +17,26 @@ const TABLES = [
   'settings',
 ];
 
-interface ColumnChange {
-  table: string;
-  column: string;
-  type: RawBuilder<unknown>;
-  notNull: boolean;
-}
+// table, column, its type in 001, the type it needs, NOT NULL.
+type ColumnResize = readonly [string, string, string, string, boolean];
 
-const WIDER: ColumnChange[] = [
-  { table: 'gpu_claims', column: 'spec', type: sql`mediumtext`, notNull: true },
-  { table: 'gpu_claims', column: 'message', type: sql`mediumtext`, notNull: false },
-  { table: 'gpu_claims', column: 'gpu_ids', type: sql`varchar(512)`, notNull: false },
-  { table: 'nodes', column: 'gpus', type: sql`mediumtext`, notNull: true },
-  { table: 'nodes', column: 'address', type: sql`varchar(2048)`, notNull: false },
-];
-
-const NARROWER: ColumnChange[] = [
-  { table: 'gpu_claims', column: 'spec', type: sql`text`, notNull: true },
-  { table: 'gpu_claims', column: 'message', type: sql`text`, notNull: false },
-  { table: 'gpu_claims', column: 'gpu_ids', type: sql`varchar(255)`, notNull: false },
-  { table: 'nodes', column: 'gpus', type: sql`text`, notNull: true },
-  { table: 'nodes', column: 'address', type: sql`varchar(255)`, notNull: false },
+const RESIZES: readonly ColumnResize[] = [
+  ['gpu_claims', 'spec', 'text', 'mediumtext', true],
+  ['gpu_claims', 'message', 'text', 'mediumtext', false],
+  ['gpu_claims', 'gpu_ids', 'varchar(255)', 'varchar(512)', false],
+  ['nodes', 'gpus', 'text', 'mediumtext', true],
+  ['nodes', 'address', 'varchar(255)', 'varchar(2048)', false],
 ];
 
 function isMysql(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof MysqlAdapter;
 }
 
-async function applyColumns(db: Kysely<unknown>, changes: ColumnChange[]): Promise<void> {
-  for (const c of changes) {
+async function resizeColumns(db: Kysely<unknown>, to: 'was' | 'now'): Promise<void> {
+  for (const [table, column, was, now, notNull] of RESIZES) {
     await db.schema
-      .alterTable(c.table)
-      .modifyColumn(c.column, c.type, (col) => (c.notNull ? col.notNull() : col))
+      .alterTable(table)
+      .modifyColumn(column, sql.raw(to === 'now' ? now : was), (c) => (notNull ? c.notNull() : c))
       .execute();
   }
 }
@@ -77,12 +65,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     } finally {
       await sql`SET FOREIGN_KEY_CHECKS = 1`.execute(conn);
     }
-    await applyColumns(conn, WIDER);
+    await resizeColumns(conn, 'now');
   });
 }
 
 /** down is used to return to the column types of 001 (the collation stays binary). */
 export async function down(db: Kysely<unknown>): Promise<void> {
   if (!isMysql(db)) return;
-  await applyColumns(db, NARROWER);
+  await resizeColumns(db, 'was');
 }
