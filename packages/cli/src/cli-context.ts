@@ -18,6 +18,8 @@ export class CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly configPath: string;
   readonly style: Style;
+  /** exitCode is set by a command whose exit code is not its own success (exec: the command's). */
+  exitCode: number | undefined;
   #flags: ConnectionFlags = {};
 
   constructor(streams: CliStreams, env: NodeJS.ProcessEnv) {

@@ -6,6 +6,9 @@ import { registerLogin } from './account/login.commands.js';
 import { registerApply } from './claims/apply.command.js';
 import { getClaims, registerClaimCommands } from './claims/claims.commands.js';
 import { registerRun } from './claims/run.command.js';
+import { registerLogs } from './claims/logs.command.js';
+import { registerExec } from './claims/exec.command.js';
+import { registerPortForward } from './claims/port-forward.command.js';
 import type { CliContext } from './cli-context.js';
 import { getNodes, registerNodeCommands } from './cluster/nodes.commands.js';
 import { completionScript } from './completion.js';
@@ -75,6 +78,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerRun(program, ctx);
   registerApply(program, ctx);
   registerClaimCommands(program, ctx, describe);
+  registerLogs(program, ctx);
+  registerExec(program, ctx);
+  registerPortForward(program, ctx);
   registerNodeCommands(program, ctx, describe);
   registerLogin(program, ctx);
   registerAdminCommands(program, ctx);
@@ -110,7 +116,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv]);
-    return ExitCode.Ok;
+    return ctx.exitCode ?? ExitCode.Ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
