@@ -140,6 +140,13 @@ export const SERVER_SETTINGS = [
     description: 'How often each node agent is polled for health and containers',
   },
   {
+    key: 'nodePollConcurrency',
+    env: 'UTOPIA_NODE_POLL_CONCURRENCY',
+    flag: '--node-poll-concurrency',
+    defaultText: '64',
+    description: 'At most this many node agents are polled at once',
+  },
+  {
     key: 'nodeGraceMs',
     env: 'UTOPIA_NODE_GRACE_MS',
     flag: '--node-grace-ms',
