@@ -30,11 +30,20 @@ export function orEventStream<T extends TSchema>(json: T): TUnsafe<Static<T>> {
     description: 'The object as JSON; with watch=1, a stream of server-sent events',
     content: {
       'application/json': { schema: json },
+      // Each server-sent event, as a client's parser reads it (its fields as text).
       'text/event-stream': {
-        schema: Type.String({
-          description:
-            'Events ADDED, MODIFIED, DELETED (data: the object as JSON), SNAPSHOT_END, BOOKMARK, RESYNC; id: the resource version',
-        }),
+        schema: Type.Object(
+          {
+            event: Type.String({
+              description:
+                'ADDED, MODIFIED, DELETED (data: the object as JSON), SNAPSHOT_END, BOOKMARK, RESYNC',
+            }),
+            data: Type.String(),
+            id: Type.Optional(Type.String({ description: 'The resource version' })),
+            retry: Type.Optional(Type.Integer()),
+          },
+          { description: 'One server-sent event (docs/api.md, "Watch")' },
+        ),
       },
     },
   });

@@ -44,14 +44,12 @@ export interface WatchServiceDeps {
 
 const VERSION = /^[0-9]{1,15}$/;
 
-/** wantsWatch is used by routes to read `?watch=`; a resourceVersion without it is a 400. */
+/**
+ * wantsWatch is used by routes to read `?watch=`. Without it a resourceVersion is ignored: as in
+ * Kubernetes, a plain read at "this version or newer" is answered with the current state.
+ */
 export function wantsWatch(q: WatchQuery): boolean {
-  if (isWatch(q.watch)) return true;
-  if (q.resourceVersion !== undefined)
-    throw Errors.validation('resourceVersion is only for watch=1', [
-      { field: 'querystring.resourceVersion', message: 'needs watch=1' },
-    ]);
-  return false;
+  return isWatch(q.watch);
 }
 
 /**
