@@ -13,6 +13,7 @@ import { withRedactedRequests } from './http/log-redaction.js';
 import { registerMethodNotAllowed } from './http/method-not-allowed.js';
 import { openapiOptions } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
+import { registerWebSockets } from './http/websocket.js';
 import { userRoutes } from './users/users.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
 import { claimLogsRoutes } from './claims/claim-logs.routes.js';
@@ -64,6 +65,8 @@ export async function buildApp(
 
   await app.register(swagger, openapiOptions);
   const routes = registerAccessControl(app, ctx.authenticate);
+  // Before any route: it wraps each WebSocket route's handler as the route is added.
+  await registerWebSockets(app);
   // The docs page's own routes (HTML, JS, CSS) are public, like the document they show.
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/openapi.json' } });
 

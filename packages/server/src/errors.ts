@@ -47,6 +47,12 @@ export const Errors = {
     ]),
   conflict: (message: string, details?: FieldProblem[]) =>
     new AppError(409, ErrorCode.Conflict, message, details),
+  upgradeRequired: () =>
+    new AppError(
+      426,
+      ErrorCode.UpgradeRequired,
+      'This route speaks WebSocket only: send Connection: Upgrade and Upgrade: websocket',
+    ),
   rateLimited: (message: string) => new AppError(429, ErrorCode.RateLimited, message),
   quotaExceeded: (message: string) => new AppError(403, ErrorCode.QuotaExceeded, message),
   unavailable: (message: string) => new AppError(503, ErrorCode.Unavailable, message),

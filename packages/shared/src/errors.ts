@@ -13,6 +13,8 @@ export const ErrorCode = {
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UriTooLong: 'URI_TOO_LONG',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A WebSocket route was called without `Upgrade: websocket`. */
+  UpgradeRequired: 'UPGRADE_REQUIRED',
   RateLimited: 'RATE_LIMITED',
   QuotaExceeded: 'QUOTA_EXCEEDED',
   JoinTokenInvalid: 'JOIN_TOKEN_INVALID',

@@ -7,6 +7,8 @@ import type {
 } from '@utopia/shared';
 import { AgentAnswers, type AnswerCheck } from './agent-answers.js';
 import { openAgentStream, readSmallBody } from './agent-stream.js';
+import { openAgentWebSocket } from './agent-websocket.js';
+import type { WebSocket } from 'ws';
 
 /** AgentTarget is used to say which agent to call and with which per-node token. */
 export interface AgentTarget {
@@ -72,6 +74,12 @@ export interface AgentClient {
   /** removeAllContainers is used when a node is deleted: every claim container there goes. */
   removeAllContainers(t: AgentTarget): Promise<string[]>;
   metrics(t: AgentTarget): Promise<AgentMetricsResponse>;
+  /**
+   * openWebSocket is used for the streaming routes (exec, port-forward): it resolves with the open
+   * WebSocket to `path` (with its query) on the agent, or rejects with an AgentCallError carrying
+   * the agent's own status and reason when the agent refuses the upgrade.
+   */
+  openWebSocket(t: AgentTarget, path: string): Promise<WebSocket>;
 }
 
 // The agent refuses these for reasons another try cannot fix. GPU_UNAVAILABLE is not among them:
@@ -105,7 +113,9 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       // Inside the try: a connection cut or timed out halfway through the body is unreachable too.
       text = await res.text();
     } catch (e) {
-      throw unreachable(t, e);
+      const why =
+        e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+      throw unreachable(t, why);
     }
     if (text === '') return { status: res.status, json: null, isJson: true };
     try {
@@ -129,19 +139,7 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
   }
 
   function fail(t: AgentTarget, what: string, status: number, json: unknown): never {
-    const body = isRecord(json) ? json : {};
-    const reason = typeof body.reason === 'string' ? body.reason : `HTTP_${status}`;
-    const message = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
-    const refused = status >= 400 && status < 500 && ![401, 408, 429].includes(status);
-    const permanent =
-      refused &&
-      reason !== 'GPU_UNAVAILABLE' &&
-      (body.permanent === true || PERMANENT_REASONS.has(reason));
-    throw new AgentCallError(`${what} on node ${t.nodeId}: ${message}`, {
-      permanent,
-      status,
-      reason,
-    });
+    throw refusal(t, what, status, json);
   }
 
   return {
@@ -186,7 +184,7 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       try {
         answer = await openAgentStream(t, path, { signal, headTimeoutMs: opts.timeoutMs });
       } catch (e) {
-        throw unreachable(t, e);
+        throw unreachable(t, e instanceof Error ? e.message : String(e));
       }
       if (answer.status === 200) return answer.body;
       const text = await readSmallBody(answer.body).catch(() => '');
@@ -197,15 +195,40 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       if (answer.status !== 200) fail(t, 'metrics', answer.status, answer.json);
       return read(t, 'metrics', answer, AgentAnswers.metrics);
     },
+    openWebSocket(t, path) {
+      return openAgentWebSocket(t, path, opts.timeoutMs, {
+        refused: (status, json) => refusal(t, `open ${path.split('?')[0] ?? ''}`, status, json),
+        unreachable: (why) => unreachable(t, why),
+      });
+    },
   };
 }
 
-function unreachable(t: AgentTarget, e: unknown): AgentCallError {
-  const why =
-    e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+/** unreachable is used when no answer came: connection refused, reset or timed out. */
+function unreachable(t: AgentTarget, why: string): AgentCallError {
   return new AgentCallError(`agent of node ${t.nodeId} unreachable: ${why}`, {
     permanent: false,
     reason: AgentCallReason.Unreachable,
+  });
+}
+
+/**
+ * refusal is used to turn an agent's error answer into an AgentCallError: its own reason when it
+ * gave one, and whether another try could help.
+ */
+function refusal(t: AgentTarget, what: string, status: number, json: unknown): AgentCallError {
+  const body = isRecord(json) ? json : {};
+  const reason = typeof body.reason === 'string' ? body.reason : `HTTP_${status}`;
+  const message = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
+  const refused = status >= 400 && status < 500 && ![401, 408, 429].includes(status);
+  const permanent =
+    refused &&
+    reason !== 'GPU_UNAVAILABLE' &&
+    (body.permanent === true || PERMANENT_REASONS.has(reason));
+  return new AgentCallError(`${what} on node ${t.nodeId}: ${message}`, {
+    permanent,
+    status,
+    reason,
   });
 }
 

@@ -78,6 +78,9 @@ class FakeAgents implements AgentClient {
   metrics(): never {
     throw new Error('not used by the reconciler');
   }
+  openWebSocket(): never {
+    throw new Error('not used by the reconciler');
+  }
 }
 
 let db: Db;
