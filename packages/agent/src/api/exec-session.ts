@@ -66,13 +66,29 @@ function onClientFrame(
     }
   } else if (channel === ExecChannel.Resize) {
     const size = parseSize(payload);
-    if (size) {
-      session.resize(size.Width, size.Height).catch((err: unknown) => {
-        log.debug({ err }, 'exec resize failed');
-      });
-    }
+    if (size) void resizeSoon(session, size, log);
   } else if (channel === ExecChannel.Close && payload[0] === ExecChannel.Stdin) {
     session.stream.end();
+  }
+}
+
+/**
+ * resizeSoon is used because a client resizes as soon as the socket opens, which can be before
+ * Docker has the exec's process running: Docker refuses that resize, so it is tried again.
+ */
+async function resizeSoon(
+  session: ExecSession,
+  size: TerminalSize,
+  log: FastifyBaseLogger,
+): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await session.resize(size.Width, size.Height);
+      return;
+    } catch (err) {
+      if (attempt === 19) log.debug({ err }, 'exec resize failed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 
