@@ -14,8 +14,11 @@ import { registerLoadShedding } from './http/load-shedding.js';
 import { registerMethodNotAllowed } from './http/method-not-allowed.js';
 import { openapiOptions } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
+import { registerWebSockets } from './http/websocket.js';
 import { userRoutes } from './users/users.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
+import { claimLogsRoutes } from './claims/claim-logs.routes.js';
+import { claimExecRoutes } from './claims/claim-exec.routes.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
 import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
 import { nodeRoutes } from './nodes/nodes.routes.js';
@@ -64,6 +67,10 @@ export async function buildApp(
   app.addHook('onClose', () => ctx.watch.stop());
 
   await app.register(swagger, openapiOptions);
+  // Before any route: it wraps each WebSocket route's handler as the route is added. And before
+  // the access check: its onRequest hook must run first to mark an upgrade request, or the
+  // socket of an upgrade refused with 401/403 is never destroyed (and close waits on it).
+  await registerWebSockets(app);
   const routes = registerAccessControl(app, ctx.authenticate);
   // The docs page's own routes (HTML, JS, CSS) are public, like the document they show.
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/openapi.json' } });
@@ -78,6 +85,8 @@ export async function buildApp(
   await app.register(joinTokenRoutes, { ctx });
   await app.register(nodeRoutes, { ctx });
   await app.register(claimRoutes, { ctx });
+  await app.register(claimLogsRoutes, { ctx });
+  await app.register(claimExecRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(frpPluginRoutes, { ctx });
   return { app, routes };

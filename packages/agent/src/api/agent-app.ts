@@ -1,3 +1,4 @@
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AgentErrorReason, type AgentErrorBody } from '@utopia/shared';
@@ -5,6 +6,7 @@ import type { AgentLogger } from '../logger.js';
 import { isAgentError } from '../agent-error.js';
 import { createBearerCheck } from './bearer-auth.js';
 import { containersRoutes } from './containers.routes.js';
+import { execRoutes } from './exec.routes.js';
 import { metricsRoutes, publicRoutes, type NodeRoutesOptions } from './node.routes.js';
 import { agentValidatorCompiler } from './validation.js';
 
@@ -14,6 +16,9 @@ export interface AgentAppOptions extends NodeRoutesOptions {
   agentToken: () => string | undefined;
   logger: AgentLogger;
 }
+
+/** WS_MAX_PAYLOAD_BYTES is used to bound one message from the server on a stream. */
+const WS_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
 /** buildAgentApp is used to create (not start) the Fastify app of the agent API. */
 export async function buildAgentApp(opts: AgentAppOptions): Promise<FastifyInstance> {
@@ -38,6 +43,12 @@ export async function buildAgentApp(opts: AgentAppOptions): Promise<FastifyInsta
     } satisfies AgentErrorBody),
   );
 
+  // Before any route, as it wraps each WebSocket route's handler; upgrade requests pass the same
+  // bearer check below before anything is upgraded. No compression: a small frame must not
+  // inflate into a large one.
+  await app.register(websocket, {
+    options: { maxPayload: WS_MAX_PAYLOAD_BYTES, perMessageDeflate: false },
+  });
   await app.register(publicRoutes, opts);
   const checkBearer = createBearerCheck(opts.agentToken);
   await app.register(
@@ -45,6 +56,7 @@ export async function buildAgentApp(opts: AgentAppOptions): Promise<FastifyInsta
       // onRequest runs before body parsing and validation: without the token nothing is read.
       api.addHook('onRequest', checkBearer);
       await api.register(containersRoutes, { containers: opts.containers });
+      await api.register(execRoutes, { containers: opts.containers });
       await api.register(metricsRoutes, opts);
     },
     { prefix: '/api/v1' },
