@@ -12,6 +12,7 @@ import {
 import { describeIndices, Labels, parseGpuLabel, pullingInfo, toInfo } from './container-info.js';
 import { heldGpus } from './gpu-holders.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { openPortBridge, type PortBridge } from './port-bridge.js';
 
 // Environment a user may not set: the agent alone decides which GPUs a container sees. The
 // NVIDIA runtime reads NVIDIA_VISIBLE_DEVICES; CUDA reads CUDA_VISIBLE_DEVICES, and left unset
@@ -150,6 +151,18 @@ export class ContainerService {
     const details = await this.#resolve(idOrClaim);
     if (!details) throw agentErrors.notFound(`container ${idOrClaim}`);
     return this.#guard(() => this.#opts.runtime.logs(details.id, { tail, follow }));
+  }
+
+  /**
+   * openPortForward is used to open one TCP connection to `port` inside a running container,
+   * from within its network namespace (see openPortBridge).
+   */
+  async openPortForward(idOrClaim: string, port: number): Promise<PortBridge> {
+    const details = await this.#resolve(idOrClaim);
+    if (!details) throw agentErrors.notFound(`container ${idOrClaim}`);
+    const pid = details.state.pid;
+    if (pid === undefined) throw agentErrors.notRunning(`container ${idOrClaim}`);
+    return openPortBridge(pid, port);
   }
 
   async #resolve(idOrClaim: string): Promise<ContainerDetails | undefined> {

@@ -1,3 +1,4 @@
+import { toCloseReason } from '@utopia/shared';
 import { WebSocket, type RawData } from 'ws';
 
 /**
@@ -74,13 +75,13 @@ function forward(from: WebSocket, to: WebSocket, high: number, low: number): voi
 
 /**
  * closeWith is used to close a WebSocket that may already be closing, with a code it may send;
- * the reason is cut to the 123 bytes a close frame holds.
+ * the reason is cut to what a close frame holds.
  */
 export function closeWith(ws: WebSocket, code: number, reason = ''): void {
   if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
   // A paused socket would never read the peer's close frame back.
   if (ws.isPaused) ws.resume();
-  ws.close(code, truncateUtf8(reason, 123));
+  ws.close(code, toCloseReason(reason));
 }
 
 /** forwardableCode maps the codes a peer can report but nobody may send (1005, 1006, 1015). */
@@ -90,13 +91,4 @@ export function forwardableCode(code: number): number {
   const sendable =
     (code >= 1000 && code <= 1014 && code !== 1004) || (code >= 3000 && code <= 4999);
   return sendable ? code : WsCloseCode.InternalError;
-}
-
-function truncateUtf8(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
-  // Cutting inside a character would leave invalid UTF-8, which the peer must refuse.
-  let end = maxBytes;
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
 }
