@@ -16,6 +16,7 @@ import { validatorCompiler } from './http/validation.js';
 import { registerWebSockets } from './http/websocket.js';
 import { userRoutes } from './users/users.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
+import { claimLogsRoutes } from './claims/claim-logs.routes.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
 import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
 import { nodeRoutes } from './nodes/nodes.routes.js';
@@ -79,6 +80,7 @@ export async function buildApp(
   await app.register(joinTokenRoutes, { ctx });
   await app.register(nodeRoutes, { ctx });
   await app.register(claimRoutes, { ctx });
+  await app.register(claimLogsRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(frpPluginRoutes, { ctx });
   return { app, routes };

@@ -39,6 +39,7 @@ export const Errors = {
     new AppError(403, ErrorCode.Forbidden, message),
   notFound: (what: string, id: string) =>
     new AppError(404, ErrorCode.NotFound, `${what} ${id} not found`),
+  noContainer: (message: string) => new AppError(404, ErrorCode.NoContainer, message),
   // 403, not 400: the request is well formed, its proof of identity is what fails.
   wrongCurrentPassword: () =>
     new AppError(403, ErrorCode.Forbidden, 'currentPassword is wrong', [

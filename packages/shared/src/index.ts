@@ -11,3 +11,4 @@ export * from './api/claims.js';
 export * from './gpu.js';
 export * from './api/watch.js';
 export * from './websocket-close.js';
+export * from './api/streams.js';

@@ -1,9 +1,12 @@
+import type { Readable } from 'node:stream';
 import type {
   AgentContainerInfo,
   AgentCreateContainerRequest,
+  AgentLogsQuery,
   AgentMetricsResponse,
 } from '@utopia/shared';
 import { AgentAnswers, type AnswerCheck } from './agent-answers.js';
+import { openAgentStream, readSmallBody } from './agent-stream.js';
 import { openAgentWebSocket } from './agent-websocket.js';
 import type { WebSocket } from 'ws';
 
@@ -53,8 +56,21 @@ export interface AgentClient {
   listContainers(t: AgentTarget): Promise<AgentContainerInfo[]>;
   /** getContainer answers undefined when the agent has no such container. */
   getContainer(t: AgentTarget, id: string): Promise<AgentContainerInfo | undefined>;
-  /** deleteContainer succeeds when the container is gone, including when it never existed. */
-  deleteContainer(t: AgentTarget, id: string): Promise<void>;
+  /**
+   * deleteContainer succeeds when the container is gone, including when it never existed. With
+   * keepLogs (a restart) the agent keeps the container's log tail as the claim's previous run.
+   */
+  deleteContainer(t: AgentTarget, id: string, opts?: { keepLogs?: boolean }): Promise<void>;
+  /**
+   * streamLogs is used to read a container's log as a stream (text, stdout and stderr merged);
+   * `signal` ends it. An agent that answers 404 fails with status 404.
+   */
+  streamLogs(
+    t: AgentTarget,
+    id: string,
+    query: AgentLogsQuery,
+    signal: AbortSignal,
+  ): Promise<Readable>;
   /** removeAllContainers is used when a node is deleted: every claim container there goes. */
   removeAllContainers(t: AgentTarget): Promise<string[]>;
   metrics(t: AgentTarget): Promise<AgentMetricsResponse>;
@@ -145,11 +161,12 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       if (answer.status !== 200) fail(t, 'get container', answer.status, answer.json);
       return read(t, 'get container', answer, AgentAnswers.container);
     },
-    async deleteContainer(t, id) {
+    async deleteContainer(t, id, deleteOpts = {}) {
+      const keep = deleteOpts.keepLogs === true ? '?keep_logs=true' : '';
       const { status, json } = await call(
         t,
         'DELETE',
-        `/api/v1/containers/${encodeURIComponent(id)}`,
+        `/api/v1/containers/${encodeURIComponent(id)}${keep}`,
       );
       if (status !== 204 && status !== 200 && status !== 404)
         fail(t, 'delete container', status, json);
@@ -158,6 +175,20 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       const answer = await call(t, 'DELETE', '/api/v1/containers');
       if (answer.status !== 200) fail(t, 'remove all containers', answer.status, answer.json);
       return read(t, 'remove all containers', answer, AgentAnswers.removeAll).container_ids;
+    },
+    async streamLogs(t, id, query, signal) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+      const path = `/api/v1/containers/${encodeURIComponent(id)}/logs?${params.toString()}`;
+      let answer;
+      try {
+        answer = await openAgentStream(t, path, { signal, headTimeoutMs: opts.timeoutMs });
+      } catch (e) {
+        throw unreachable(t, e instanceof Error ? e.message : String(e));
+      }
+      if (answer.status === 200) return answer.body;
+      const text = await readSmallBody(answer.body).catch(() => '');
+      fail(t, 'container logs', answer.status, parseJson(text));
     },
     async metrics(t) {
       const answer = await call(t, 'GET', '/api/v1/metrics');
@@ -199,6 +230,14 @@ function refusal(t: AgentTarget, what: string, status: number, json: unknown): A
     status,
     reason,
   });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** AgentAnswer is used to hand on one HTTP answer; `json` is the raw text when `isJson` is false. */
