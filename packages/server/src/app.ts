@@ -17,6 +17,7 @@ import { registerWebSockets } from './http/websocket.js';
 import { userRoutes } from './users/users.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
 import { claimLogsRoutes } from './claims/claim-logs.routes.js';
+import { portForwardRoutes } from './port-forward/port-forward.routes.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
 import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
 import { nodeRoutes } from './nodes/nodes.routes.js';
@@ -64,9 +65,10 @@ export async function buildApp(
   app.addHook('onClose', () => ctx.watch.stop());
 
   await app.register(swagger, openapiOptions);
-  const routes = registerAccessControl(app, ctx.authenticate);
-  // Before any route: it wraps each WebSocket route's handler as the route is added.
+  // Before access control and any route: its onRequest hook marks upgrade requests (so a refused
+  // one has its socket closed after the answer) and it wraps each WebSocket route's handler.
   await registerWebSockets(app);
+  const routes = registerAccessControl(app, ctx.authenticate);
   // The docs page's own routes (HTML, JS, CSS) are public, like the document they show.
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/openapi.json' } });
 
@@ -81,6 +83,7 @@ export async function buildApp(
   await app.register(nodeRoutes, { ctx });
   await app.register(claimRoutes, { ctx });
   await app.register(claimLogsRoutes, { ctx });
+  await app.register(portForwardRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(frpPluginRoutes, { ctx });
   return { app, routes };
