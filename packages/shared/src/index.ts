@@ -12,3 +12,4 @@ export * from './gpu.js';
 export * from './api/watch.js';
 export * from './websocket-close.js';
 export * from './api/streams.js';
+export * from './api/port-forward.js';

@@ -33,7 +33,8 @@ export interface PipeEnd {
 /**
  * pipeWebSockets is used to join two open WebSockets (a user's and an agent's): every message
  * goes across with its binary/text kind, a side with too much queued pauses the other, and the
- * first close or error closes both. It resolves once both sides are closed.
+ * first close or error closes both. Paused sockets are resumed once listened to. It resolves
+ * once both sides are closed.
  */
 export function pipeWebSockets(
   a: WebSocket,
@@ -44,6 +45,9 @@ export function pipeWebSockets(
   const low = opts.lowWaterMark ?? Math.floor(high / 4);
   forward(a, b, high, low);
   forward(b, a, high, low);
+  // A socket handed over paused (as openWebSocket hands it) starts flowing now that it is heard.
+  if (a.isPaused) a.resume();
+  if (b.isPaused) b.resume();
   return new Promise((resolve) => {
     let first: PipeEnd | undefined;
     let closed = 0;
