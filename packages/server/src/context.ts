@@ -29,6 +29,15 @@ export interface AppContext {
   tunnel: Tunnel | undefined;
   /** Watch streams and the change feed behind them. */
   watch: WatchService;
+  /** The HTTP proxy to claims' ports, when proxyListen is set. */
+  proxy: ProxyState | undefined;
+}
+
+/** ProxyState is used to share the proxy's cookie key and its public URL (known once bound). */
+export interface ProxyState {
+  cookieKey: string;
+  /** Without a trailing slash; '' until the listener is bound. */
+  publicUrl: string;
 }
 
 /** RoutesPlugin is used to type each domain's route plugin (TypeBox-typed handlers). */

@@ -18,7 +18,12 @@ import { PREVIOUS_LOG_TAIL_LINES, type PreviousLogStore } from './previous-logs.
 // Environment a user may not set: the agent alone decides which GPUs a container sees. The
 // NVIDIA runtime reads NVIDIA_VISIBLE_DEVICES; CUDA reads CUDA_VISIBLE_DEVICES, and left unset
 // it enumerates exactly the devices the runtime gave the container.
-const RESERVED_ENV = new Set(['NVIDIA_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'UTOPIA_GPU_IDS']);
+const RESERVED_ENV = new Set([
+  'NVIDIA_VISIBLE_DEVICES',
+  'CUDA_VISIBLE_DEVICES',
+  'UTOPIA_GPU_IDS',
+  'UTOPIA_CLAIM_ID',
+]);
 // States in which a container holds its GPUs.
 const LIVE_STATES = new Set(['created', 'running', 'paused', 'restarting']);
 const GPU_LOCK = '\0gpus';
@@ -354,6 +359,8 @@ export class ContainerService {
     );
     // Always set: CUDA images carry NVIDIA_VISIBLE_DEVICES=all, which the NVIDIA runtime would honour.
     env.push(`NVIDIA_VISIBLE_DEVICES=${ids === '' ? 'void' : ids}`, `UTOPIA_GPU_IDS=${ids}`);
+    // A server behind the HTTP proxy needs its base path, /proxy/claims/<claim id>/<port>/.
+    env.push(`UTOPIA_CLAIM_ID=${req.claim_id}`);
     const labels = {
       ...this.#opts.extraLabels,
       [Labels.Managed]: 'true',

@@ -15,3 +15,24 @@ export const PortForwardQuery = Type.Object(
   { additionalProperties: false },
 );
 export type PortForwardQuery = Static<typeof PortForwardQuery>;
+
+/** CreateProxySessionRequest is used by POST /api/gpu-claims/:id/proxy-sessions. */
+export const CreateProxySessionRequest = Type.Object(
+  { port: ContainerPort },
+  { additionalProperties: false },
+);
+export type CreateProxySessionRequest = Static<typeof CreateProxySessionRequest>;
+
+/** ProxySession is used to answer it: a one-time link that opens the port in a browser. */
+export const ProxySession = Type.Object(
+  {
+    url: Type.String({
+      description:
+        'Open this (once, within expiresAt) in a browser: it sets a session cookie for the claim port on the proxy origin and redirects to the port',
+    }),
+    path: Type.String({ description: 'Where the port is served on the proxy origin' }),
+    expiresAt: Type.String({ description: 'The link works until then (one minute)' }),
+  },
+  { additionalProperties: false },
+);
+export type ProxySession = Static<typeof ProxySession>;
