@@ -25,6 +25,16 @@ npm run lint
 echo "== frp (pinned build, cached under .cache/frp)"
 bash scripts/build-frp.sh >/dev/null
 
+echo "== chromium (the HTTP proxy's browser test drives Debian's build through playwright-core)"
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "chromium is missing and this is not root: apt-get install chromium first" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 echo "== MariaDB"
 eval "export $(bash scripts/services/mariadb.sh start "$work/mariadb")"
 

@@ -58,6 +58,23 @@ export const agentErrors = {
     new AgentError(422, AgentErrorReason.ContainerCreateFailed, message, true),
   dockerUnavailable: (detail: string): AgentError =>
     new AgentError(503, AgentErrorReason.DockerUnavailable, detail, false),
+  notRunning: (what: string): AgentError =>
+    new AgentError(409, AgentErrorReason.ContainerNotRunning, `${what} is not running`, false),
+  // Not permanent: the service in the container may still be starting.
+  portUnreachable: (port: number, detail: string): AgentError =>
+    new AgentError(
+      502,
+      AgentErrorReason.PortUnreachable,
+      `nothing accepts connections on port ${port} in the container (${detail})`,
+      false,
+    ),
+  upgradeRequired: (): AgentError =>
+    new AgentError(
+      426,
+      AgentErrorReason.ValidationFailed,
+      'this route speaks WebSocket only',
+      true,
+    ),
   internal: (message: string): AgentError =>
     new AgentError(500, AgentErrorReason.Internal, message, false),
 };

@@ -19,6 +19,8 @@ import { userRoutes } from './users/users.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
 import { claimLogsRoutes } from './claims/claim-logs.routes.js';
 import { claimExecRoutes } from './claims/claim-exec.routes.js';
+import { portForwardRoutes } from './port-forward/port-forward.routes.js';
+import { proxySessionRoutes } from './proxy/proxy-sessions.routes.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
 import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
 import { nodeRoutes } from './nodes/nodes.routes.js';
@@ -87,6 +89,8 @@ export async function buildApp(
   await app.register(claimRoutes, { ctx });
   await app.register(claimLogsRoutes, { ctx });
   await app.register(claimExecRoutes, { ctx });
+  await app.register(portForwardRoutes, { ctx });
+  await app.register(proxySessionRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(frpPluginRoutes, { ctx });
   return { app, routes };

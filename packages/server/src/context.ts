@@ -32,6 +32,15 @@ export interface AppContext {
   watch: WatchService;
   /** GPU figures and last-seen times from this replica's node polls (the leader's). */
   liveFigures: LiveNodeFigures;
+  /** The HTTP proxy to claims' ports, when proxyListen is set. */
+  proxy: ProxyState | undefined;
+}
+
+/** ProxyState is used to share the proxy's cookie key and its public URL (known once bound). */
+export interface ProxyState {
+  cookieKey: string;
+  /** Without a trailing slash; '' until the listener is bound. */
+  publicUrl: string;
 }
 
 /** RoutesPlugin is used to type each domain's route plugin (TypeBox-typed handlers). */

@@ -53,6 +53,7 @@ export const Errors = {
       ErrorCode.UpgradeRequired,
       'This route speaks WebSocket only: send Connection: Upgrade and Upgrade: websocket',
     ),
+  portUnreachable: (message: string) => new AppError(502, ErrorCode.PortUnreachable, message),
   rateLimited: (message: string) => new AppError(429, ErrorCode.RateLimited, message),
   quotaExceeded: (message: string) => new AppError(403, ErrorCode.QuotaExceeded, message),
   unavailable: (message: string) => new AppError(503, ErrorCode.Unavailable, message),

@@ -17,6 +17,7 @@ import { createServerMetrics } from './metrics/metrics.js';
 import { acceptBootstrapJoinToken } from './nodes/join-tokens.service.js';
 import { createTunnel } from './tunnel/tunnel.service.js';
 import { LiveNodeFigures } from './nodes/live-node-figures.js';
+import { startProxy, type ProxyListener } from './proxy/proxy-listener.js';
 import { createWatchService } from './watch/watch.service.js';
 
 /** RunningServer is used to reach a started server: its URL, its parts, and how to stop it. */
@@ -25,6 +26,8 @@ export interface RunningServer {
   ctx: AppContext;
   built: BuiltApp;
   controller: Controller;
+  /** The HTTP proxy's listener, when proxyListen is set. */
+  proxy: ProxyListener | undefined;
   close(): Promise<void>;
 }
 
@@ -82,6 +85,13 @@ export async function createContext(
           ? undefined
           : await createTunnel(db.kysely, config.frp, config.dataDir, log),
       liveFigures: new LiveNodeFigures(),
+      proxy:
+        config.proxy === undefined
+          ? undefined
+          : {
+              cookieKey: await loadOrCreateSecret(db.kysely, 'proxy_cookie_key'),
+              publicUrl: config.proxy.publicUrl ?? '',
+            },
       watch: createWatchService({
         db,
         config: config.watch,
@@ -113,6 +123,7 @@ export async function startServer(
   const address = await built.app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   await ctx.tunnel?.start(Number(new URL(url).port));
+  const proxy = await startProxy(ctx);
   const controller = createController(ctx, (msg, extra) =>
     logger ? logger.info(extra ?? {}, msg) : undefined,
   );
@@ -122,10 +133,12 @@ export async function startServer(
     ctx,
     built,
     controller,
+    proxy,
     async close() {
       await controller.stop();
       await ctx.tunnel?.stop();
       await built.app.close();
+      await proxy?.close();
       await ctx.db.close();
     },
   };

@@ -84,6 +84,10 @@ export const AgentErrorReason = {
   ImageNotFound: 'IMAGE_NOT_FOUND',
   ContainerCreateFailed: 'CONTAINER_CREATE_FAILED',
   DockerUnavailable: 'DOCKER_UNAVAILABLE',
+  /** The container exists but is not running, so nothing in it can be reached. */
+  ContainerNotRunning: 'CONTAINER_NOT_RUNNING',
+  /** Nothing accepted a TCP connection on the asked port inside the container. */
+  PortUnreachable: 'PORT_UNREACHABLE',
   Internal: 'INTERNAL',
 } as const;
 export type AgentErrorReason = (typeof AgentErrorReason)[keyof typeof AgentErrorReason];
@@ -251,6 +255,13 @@ export const AgentLogsQuery = Type.Object(
   { additionalProperties: false },
 );
 export type AgentLogsQuery = Static<typeof AgentLogsQuery>;
+
+/** AgentPortForwardQuery is used to name the container's TCP port a port-forward connects to. */
+export const AgentPortForwardQuery = Type.Object(
+  { port: Type.Integer({ minimum: 1, maximum: 65535, description: 'TCP port in the container' }) },
+  { additionalProperties: false },
+);
+export type AgentPortForwardQuery = Static<typeof AgentPortForwardQuery>;
 
 /** AgentGpuMetrics is used to report one GPU, in the original agent's GPUInfo shape. */
 export const AgentGpuMetrics = Type.Object(

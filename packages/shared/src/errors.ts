@@ -15,6 +15,8 @@ export const ErrorCode = {
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   /** A WebSocket route was called without `Upgrade: websocket`. */
   UpgradeRequired: 'UPGRADE_REQUIRED',
+  /** Nothing accepted a connection on the asked port inside the claim's container. */
+  PortUnreachable: 'PORT_UNREACHABLE',
   RateLimited: 'RATE_LIMITED',
   QuotaExceeded: 'QUOTA_EXCEEDED',
   JoinTokenInvalid: 'JOIN_TOKEN_INVALID',

@@ -11,4 +11,6 @@ export * from './api/claims.js';
 export * from './gpu.js';
 export * from './api/watch.js';
 export * from './wire-check.js';
+export * from './websocket-close.js';
 export * from './api/streams.js';
+export * from './api/port-forward.js';

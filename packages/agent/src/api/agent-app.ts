@@ -7,6 +7,7 @@ import { isAgentError } from '../agent-error.js';
 import { createBearerCheck } from './bearer-auth.js';
 import { containersRoutes } from './containers.routes.js';
 import { execRoutes } from './exec.routes.js';
+import { portForwardRoutes } from './port-forward.routes.js';
 import { metricsRoutes, publicRoutes, type NodeRoutesOptions } from './node.routes.js';
 import { agentValidatorCompiler } from './validation.js';
 
@@ -57,6 +58,7 @@ export async function buildAgentApp(opts: AgentAppOptions): Promise<FastifyInsta
       api.addHook('onRequest', checkBearer);
       await api.register(containersRoutes, { containers: opts.containers });
       await api.register(execRoutes, { containers: opts.containers });
+      await api.register(portForwardRoutes, { containers: opts.containers });
       await api.register(metricsRoutes, opts);
     },
     { prefix: '/api/v1' },

@@ -9,6 +9,8 @@ export interface ContainerState {
   startedAt: number | null;
   finishedAt: number | null;
   error: string | null;
+  /** Host pid of the container's main process while it runs (its network namespace's handle). */
+  pid?: number;
 }
 
 /** ContainerDetails is used to describe one container as the agent needs it. */

@@ -64,10 +64,14 @@ test('no GPUs asked: no device request and NVIDIA_VISIBLE_DEVICES=void (CUDA ima
   await service(rt).create({
     claim_id: 'c0',
     image: 'img:1',
-    env_vars: ['NVIDIA_VISIBLE_DEVICES=all'],
+    env_vars: ['NVIDIA_VISIBLE_DEVICES=all', 'UTOPIA_CLAIM_ID=forged'],
   });
   assert.deepEqual(rt.created[0]?.gpuDeviceIds, []);
-  assert.deepEqual(rt.created[0]?.env, ['NVIDIA_VISIBLE_DEVICES=void', 'UTOPIA_GPU_IDS=']);
+  assert.deepEqual(rt.created[0]?.env, [
+    'NVIDIA_VISIBLE_DEVICES=void',
+    'UTOPIA_GPU_IDS=',
+    'UTOPIA_CLAIM_ID=c0',
+  ]);
 });
 
 test('gpu_count (original protocol) takes the lowest free indices; too many is 409', async () => {

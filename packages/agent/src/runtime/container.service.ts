@@ -14,12 +14,18 @@ import {
 import { describeIndices, Labels, parseGpuLabel, pullingInfo, toInfo } from './container-info.js';
 import { heldGpus } from './gpu-holders.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { openPortBridge, type PortBridge } from './port-bridge.js';
 import { PREVIOUS_LOG_TAIL_LINES, type PreviousLogStore } from './previous-logs.js';
 
 // Environment a user may not set: the agent alone decides which GPUs a container sees. The
 // NVIDIA runtime reads NVIDIA_VISIBLE_DEVICES; CUDA reads CUDA_VISIBLE_DEVICES, and left unset
 // it enumerates exactly the devices the runtime gave the container.
-const RESERVED_ENV = new Set(['NVIDIA_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'UTOPIA_GPU_IDS']);
+const RESERVED_ENV = new Set([
+  'NVIDIA_VISIBLE_DEVICES',
+  'CUDA_VISIBLE_DEVICES',
+  'UTOPIA_GPU_IDS',
+  'UTOPIA_CLAIM_ID',
+]);
 // States in which a container holds its GPUs.
 const LIVE_STATES = new Set(['created', 'running', 'paused', 'restarting']);
 const GPU_LOCK = '\0gpus';
@@ -237,6 +243,18 @@ export class ContainerService {
     return saved;
   }
 
+  /**
+   * openPortForward is used to open one TCP connection to `port` inside a running container,
+   * from within its network namespace (see openPortBridge).
+   */
+  async openPortForward(idOrClaim: string, port: number): Promise<PortBridge> {
+    const details = await this.#resolve(idOrClaim);
+    if (!details) throw agentErrors.notFound(`container ${idOrClaim}`);
+    const pid = details.state.pid;
+    if (pid === undefined) throw agentErrors.notRunning(`container ${idOrClaim}`);
+    return openPortBridge(pid, port);
+  }
+
   async #resolve(idOrClaim: string): Promise<ContainerDetails | undefined> {
     if (idOrClaim.startsWith('claim:')) return this.#findByClaim(idOrClaim.slice('claim:'.length));
     const details = await this.#guard(() => this.#opts.runtime.inspect(idOrClaim));
@@ -357,6 +375,8 @@ export class ContainerService {
     );
     // Always set: CUDA images carry NVIDIA_VISIBLE_DEVICES=all, which the NVIDIA runtime would honour.
     env.push(`NVIDIA_VISIBLE_DEVICES=${ids === '' ? 'void' : ids}`, `UTOPIA_GPU_IDS=${ids}`);
+    // A server behind the HTTP proxy needs its base path, /proxy/claims/<claim id>/<port>/.
+    env.push(`UTOPIA_CLAIM_ID=${req.claim_id}`);
     const labels = {
       ...this.#opts.extraLabels,
       [Labels.Managed]: 'true',

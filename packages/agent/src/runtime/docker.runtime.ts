@@ -273,6 +273,7 @@ function toDetails(info: ContainerInspectInfo): ContainerDetails {
       startedAt: started,
       finishedAt: finished,
       error: info.State.Error ? info.State.Error : null,
+      ...(info.State.Running && info.State.Pid > 0 ? { pid: info.State.Pid } : {}),
     },
     ports,
     env: info.Config.Env ?? [],

@@ -77,7 +77,8 @@ export interface AgentClient {
   /**
    * openWebSocket is used for the streaming routes (exec, port-forward): it resolves with the open
    * WebSocket to `path` (with its query) on the agent, or rejects with an AgentCallError carrying
-   * the agent's own status and reason when the agent refuses the upgrade.
+   * the agent's own status and reason when the agent refuses the upgrade. The socket comes paused,
+   * so nothing is emitted before the caller listens: resume() it (pipeWebSockets does).
    */
   openWebSocket(t: AgentTarget, path: string): Promise<WebSocket>;
 }

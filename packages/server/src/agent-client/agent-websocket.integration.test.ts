@@ -24,6 +24,7 @@ before(async () => {
       socket.send(data, { binary: isBinary }),
     );
   });
+  agent.get('/banner', { websocket: true }, (socket) => socket.send('hello first'));
   agent.get(
     '/refuse',
     {
@@ -50,8 +51,21 @@ test('opens a WebSocket with the node token and carries messages', async () => {
   const echoed = new Promise<string>((resolve) =>
     ws.once('message', (data: RawData) => resolve(String(data))),
   );
+  ws.resume();
   ws.send('ping');
   assert.equal(await echoed, 'ping');
+  ws.close();
+});
+
+test('the socket comes paused: what the agent says first waits for a listener', async () => {
+  const ws = await client.openWebSocket(target, '/banner');
+  assert.equal(ws.isPaused, true);
+  await new Promise((r) => setTimeout(r, 100));
+  const banner = new Promise<string>((resolve) =>
+    ws.once('message', (data: RawData) => resolve(String(data))),
+  );
+  ws.resume();
+  assert.equal(await banner, 'hello first');
   ws.close();
 });
 

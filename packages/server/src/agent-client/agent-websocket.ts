@@ -18,7 +18,8 @@ const MAX_REFUSAL_BYTES = 64 * 1024;
 /**
  * openAgentWebSocket is used by the agent client to open a WebSocket to an agent path with the
  * node's bearer token, through the same base URL as every other call (frp tunnel or direct).
- * The handshake has the client's timeout; once open, the stream has none.
+ * The handshake has the client's timeout; once open, the stream has none. The socket comes
+ * paused: call resume() (pipeWebSockets does) once its listeners are attached.
  */
 export function openAgentWebSocket(
   t: AgentTarget,
@@ -40,7 +41,12 @@ export function openAgentWebSocket(
       maxPayload: MAX_AGENT_FRAME_BYTES,
       perMessageDeflate: false,
     });
-    ws.once('open', () => settle(() => resolve(ws)));
+    // Paused at once, before the first frame is read: a message the agent sends right after the
+    // upgrade would otherwise be emitted, and lost, before the caller listens.
+    ws.once('open', () => {
+      ws.pause();
+      settle(() => resolve(ws));
+    });
     // The agent answered with a status instead of 101: hand on its reason, as other calls do.
     ws.once('unexpected-response', (req, res) => {
       readRefusal(res).then(

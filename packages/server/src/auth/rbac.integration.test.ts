@@ -227,6 +227,22 @@ const TABLE: RouteCase[] = [
     path: (ids) => `/api/gpu-claims/${ids.claimIds.user}/exec?command=true`,
     expect: { anonymous: 401, user: 404, admin: 404, node: 403 },
   },
+  {
+    method: 'GET',
+    url: '/api/gpu-claims/:id/port-forward',
+    // A WebSocket route: a plain GET that passes the access rule is 426 UPGRADE_REQUIRED;
+    // port-forward.e2e.test.ts upgrades real ones.
+    path: (ids) => `/api/gpu-claims/${ids.claimIds.user}/port-forward?port=22`,
+    expect: { anonymous: 401, user: 426, admin: 426, node: 403 },
+  },
+  {
+    method: 'POST',
+    url: '/api/gpu-claims/:id/proxy-sessions',
+    // The proxy is off in this server (503 for whoever may ask); proxy.e2e.test.ts opens real ones.
+    path: (ids) => `/api/gpu-claims/${ids.claimIds.user}/proxy-sessions`,
+    body: () => ({ port: 8888 }),
+    expect: { anonymous: 401, user: 503, admin: 503, node: 403 },
+  },
   { method: 'GET', url: '/metrics', expect: ADMIN_ONLY },
   {
     method: 'POST',

@@ -32,6 +32,16 @@ export interface ServerConfig {
   leaseDurationMs: number;
   watch: WatchConfig;
   frp: FrpConfig;
+  /** The HTTP proxy's own listener; undefined: the proxy is off. */
+  proxy: ProxyConfig | undefined;
+}
+
+/** ProxyConfig is used for the HTTP proxy to claims' ports. */
+export interface ProxyConfig {
+  host: string;
+  port: number;
+  /** undefined: http://host:port as bound. */
+  publicUrl: string | undefined;
 }
 
 /** WatchConfig is used for watch streams and the change log behind them. */
@@ -108,7 +118,24 @@ function validate(raw: ServerRawSettings): ServerConfig {
       maxChanges: int('watchMaxChanges', 100_000, 1000, 100_000_000),
     },
     frp: frpConfig(raw, int('frpBindPort', 7000, 0, 65535)),
+    proxy: proxyConfig(raw),
   };
+}
+
+function proxyConfig(raw: ServerRawSettings): ProxyConfig | undefined {
+  const listen = raw.proxyListen;
+  if (listen === undefined || listen === 'off' || listen === '') return undefined;
+  const match = /^(.+):(\d+)$/.exec(listen);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || !(port >= 0 && port <= 65535))
+    throw table.error('proxyListen', `'${listen}' is not host:port (or off)`);
+  const publicUrl = raw.proxyPublicUrl?.replace(/\/$/, '');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/?#\s]+$/.test(publicUrl))
+    throw table.error(
+      'proxyPublicUrl',
+      `'${raw.proxyPublicUrl}' is not an http(s)://host[:port] URL`,
+    );
+  return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port, publicUrl };
 }
 
 function password(value: string | undefined): string | undefined {

@@ -89,6 +89,22 @@ export const SERVER_SETTINGS = [
     description: 'best-fit (keep big holes for big claims) or first-fit',
   },
   {
+    key: 'proxyListen',
+    env: 'UTOPIA_PROXY_LISTEN',
+    flag: '--proxy-listen',
+    defaultText: 'off',
+    description:
+      "host:port of the HTTP proxy to claims' ports (/proxy/claims/<id>/<port>/): a listener of its own, so proxied pages never share the API's origin",
+  },
+  {
+    key: 'proxyPublicUrl',
+    env: 'UTOPIA_PROXY_PUBLIC_URL',
+    flag: '--proxy-public-url',
+    defaultText: '(http://<proxyListen>)',
+    description:
+      'Base URL users reach the proxy at (e.g. https://proxy.gpu.example.org); it must be another origin than the API and UI',
+  },
+  {
     key: 'bootstrapJoinToken',
     env: 'UTOPIA_BOOTSTRAP_JOIN_TOKEN',
     flag: '--bootstrap-join-token',

@@ -62,6 +62,12 @@ class FleetAgents implements AgentClient {
   removeAllContainers(): never {
     throw new Error('not used');
   }
+  streamLogs(): never {
+    throw new Error('not used');
+  }
+  openWebSocket(): never {
+    throw new Error('not used');
+  }
 }
 
 let db: Db;

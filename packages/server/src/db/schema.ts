@@ -122,6 +122,15 @@ export interface SettingsTable {
   value: string;
 }
 
+/** ProxyTicketsTable is used for one-time tickets that open an HTTP proxy session. */
+export interface ProxyTicketsTable {
+  ticket_hash: string;
+  claim_id: string;
+  port: number;
+  user_id: string;
+  expires_at: string;
+}
+
 /** ResourceChangeKind and ResourceChangeType are used to name what changed and how. */
 export type ResourceChangeKind = 'GpuClaim' | 'Node';
 export type ResourceChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -156,6 +165,7 @@ export interface Database {
   leases: LeasesTable;
   settings: SettingsTable;
   resource_changes: ResourceChangesTable;
+  proxy_tickets: ProxyTicketsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

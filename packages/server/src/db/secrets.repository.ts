@@ -5,7 +5,12 @@ import type { Database } from './schema.js';
 
 /** ServerSecretName is used to name the secrets the server generates for itself. */
 export type ServerSecretName =
-  'jwt_signing_key' | 'agent_token_key' | 'frp_token' | 'frps_admin_password' | 'frp_plugin_key';
+  | 'jwt_signing_key'
+  | 'agent_token_key'
+  | 'frp_token'
+  | 'frps_admin_password'
+  | 'frp_plugin_key'
+  | 'proxy_cookie_key';
 
 /**
  * loadOrCreateSecret is used at start to get a server secret: generated once and kept in the

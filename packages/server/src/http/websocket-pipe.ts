@@ -1,3 +1,4 @@
+import { toCloseReason } from '@utopia/shared';
 import { WebSocket, type RawData } from 'ws';
 
 /**
@@ -32,7 +33,8 @@ export interface PipeEnd {
 /**
  * pipeWebSockets is used to join two open WebSockets (a user's and an agent's): every message
  * goes across with its binary/text kind, a side with too much queued pauses the other, and the
- * first close or error closes both. It resolves once both sides are closed.
+ * first close or error closes both. Paused sockets are resumed once listened to. It resolves
+ * once both sides are closed.
  */
 export function pipeWebSockets(
   a: WebSocket,
@@ -43,6 +45,9 @@ export function pipeWebSockets(
   const low = opts.lowWaterMark ?? Math.floor(high / 4);
   forward(a, b, high, low);
   forward(b, a, high, low);
+  // A socket handed over paused (as openWebSocket hands it) starts flowing now that it is heard.
+  if (a.isPaused) a.resume();
+  if (b.isPaused) b.resume();
   return new Promise((resolve) => {
     let first: PipeEnd | undefined;
     let closed = 0;
@@ -74,13 +79,13 @@ function forward(from: WebSocket, to: WebSocket, high: number, low: number): voi
 
 /**
  * closeWith is used to close a WebSocket that may already be closing, with a code it may send;
- * the reason is cut to the 123 bytes a close frame holds.
+ * the reason is cut to what a close frame holds.
  */
 export function closeWith(ws: WebSocket, code: number, reason = ''): void {
   if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
   // A paused socket would never read the peer's close frame back.
   if (ws.isPaused) ws.resume();
-  ws.close(code, truncateUtf8(reason, 123));
+  ws.close(code, toCloseReason(reason));
 }
 
 /** forwardableCode maps the codes a peer can report but nobody may send (1005, 1006, 1015). */
@@ -90,13 +95,4 @@ export function forwardableCode(code: number): number {
   const sendable =
     (code >= 1000 && code <= 1014 && code !== 1004) || (code >= 3000 && code <= 4999);
   return sendable ? code : WsCloseCode.InternalError;
-}
-
-function truncateUtf8(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
-  // Cutting inside a character would leave invalid UTF-8, which the peer must refuse.
-  let end = maxBytes;
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
 }
