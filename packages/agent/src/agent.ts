@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { hostname as osHostname } from 'node:os';
+import { availableParallelism, hostname as osHostname, totalmem } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { GpuInventory } from '@utopia/shared';
@@ -15,6 +15,7 @@ import { ensureRegistered, UnknownNodeError } from './registration/registration.
 import type { ContainerRuntime } from './runtime/container-runtime.js';
 import { ContainerService } from './runtime/container.service.js';
 import { createDockerClient, DockerRuntime } from './runtime/docker.runtime.js';
+import { VolumeService } from './runtime/volume.service.js';
 import { AGENT_VERSION } from './version.js';
 import { openTunnel, wantsTunnel } from './tunnel/agent-tunnel.js';
 import type { FrpcSupervisor } from './tunnel/frpc-supervisor.js';
@@ -69,8 +70,13 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     networkMode: config.containerNetwork,
     nodeId: () => identity?.nodeId ?? '',
     logger,
+    allowedHostPaths: config.allowedHostPaths,
     ...(deps.extraLabels ? { extraLabels: deps.extraLabels } : {}),
   });
+  const capacity = {
+    cpus: config.capacityCpus ?? availableParallelism(),
+    memory_mib: config.capacityMemoryMiB ?? Math.floor(totalmem() / (1024 * 1024)),
+  };
   const system = new SystemMetricsSampler(config.dataDir);
   await system.start();
   const app = await buildAgentApp({
@@ -80,6 +86,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     gpus,
     system,
     containers,
+    volumes: new VolumeService(runtime),
+    capacity: () => capacity,
     logger,
   });
   let tunnel: FrpcSupervisor | undefined;

@@ -3,14 +3,17 @@ import type { AgentContainerInfo, AgentCreateContainerRequest } from '@utopia/sh
 import { agentErrors, AgentError } from '../agent-error.js';
 import type { GpuBackend, GpuDevice } from '../gpu/gpu-backend.js';
 import type { AgentLogger } from '../logger.js';
+import { containerLimits, prepareMounts } from './claim-mounts.js';
 import {
   isRuntimeError,
   type ContainerCreateSpec,
   type ContainerDetails,
+  type ContainerMount,
   type ContainerRuntime,
 } from './container-runtime.js';
 import { describeIndices, Labels, parseGpuLabel, pullingInfo, toInfo } from './container-info.js';
 import { heldGpus } from './gpu-holders.js';
+import type { AllowedHostPath } from './host-paths.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 // Environment a user may not set: the agent alone decides which GPUs a container sees. The
@@ -30,6 +33,8 @@ export interface ContainerServiceOptions {
   logger: AgentLogger;
   /** Extra labels on every container (tests mark their runs with one). */
   extraLabels?: Record<string, string>;
+  /** Host paths claims may mount (agent setting allowedHostPaths); none when absent. */
+  allowedHostPaths?: readonly AllowedHostPath[];
 }
 
 /** CreateResult is used to tell the route whether the container is new (201) or was there (200). */
@@ -79,9 +84,11 @@ export class ContainerService {
       const devices = await this.#opts.gpus.list();
       const gpuIds = await this.#resolveGpuIds(req, devices);
       await this.#ensureImage(req.claim_id, req.image);
+      const allowed = this.#opts.allowedHostPaths ?? [];
+      const mounts = await this.#guard(() => prepareMounts(this.#opts.runtime, req, allowed));
       const id = await this.#locks.run(GPU_LOCK, async () => {
         await this.#checkGpusFree(gpuIds, devices);
-        return this.#createContainer(req, gpuIds, devices);
+        return this.#createContainer(req, gpuIds, devices, mounts);
       });
       if (id.created) await this.#start(id.containerId);
       return id;
@@ -264,6 +271,7 @@ export class ContainerService {
     req: AgentCreateContainerRequest,
     gpuIds: number[],
     devices: readonly GpuDevice[],
+    mounts: ContainerMount[],
   ): Promise<CreateResult> {
     const ids = gpuIds.join(',');
     const uuids = gpuIds.map((i) => devices.find((d) => d.index === i)?.uuid ?? '').join(',');
@@ -295,6 +303,8 @@ export class ContainerService {
         protocol: p.protocol ?? ('tcp' as const),
       })),
       gpuDeviceIds: this.#opts.gpus.requestsDevices ? gpuIds.map(String) : [],
+      mounts,
+      limits: containerLimits(req),
     };
     try {
       const containerId = await this.#createNamed(spec);
@@ -347,7 +357,8 @@ export class ContainerService {
   }
 }
 
-function toAgentError(err: unknown, what: string): AgentError {
+/** toAgentError is used to turn a runtime failure into the API's error, by its kind. */
+export function toAgentError(err: unknown, what: string): AgentError {
   if (err instanceof AgentError) return err;
   if (isRuntimeError(err)) {
     if (err.kind === 'unavailable') return agentErrors.dockerUnavailable(err.message);

@@ -56,6 +56,8 @@ export interface AgentClient {
   /** removeAllContainers is used when a node is deleted: every claim container there goes. */
   removeAllContainers(t: AgentTarget): Promise<string[]>;
   metrics(t: AgentTarget): Promise<AgentMetricsResponse>;
+  /** deleteVolume succeeds when the Docker volume is gone; VOLUME_IN_USE while mounted. */
+  deleteVolume(t: AgentTarget, name: string): Promise<void>;
 }
 
 // The agent refuses these for reasons another try cannot fix. GPU_UNAVAILABLE is not among them:
@@ -165,6 +167,15 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       const answer = await call(t, 'DELETE', '/api/v1/containers');
       if (answer.status !== 200) fail(t, 'remove all containers', answer.status, answer.json);
       return read(t, 'remove all containers', answer, AgentAnswers.removeAll).container_ids;
+    },
+    async deleteVolume(t, name) {
+      const { status, json } = await call(
+        t,
+        'DELETE',
+        `/api/v1/volumes/${encodeURIComponent(name)}`,
+      );
+      if (status !== 204 && status !== 200 && status !== 404)
+        fail(t, 'delete volume', status, json);
     },
     async metrics(t) {
       const answer = await call(t, 'GET', '/api/v1/metrics');

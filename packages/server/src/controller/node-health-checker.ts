@@ -112,10 +112,14 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
     failures.set(node.id, 0);
     const gpus = mergeLiveFigures(parseGpus(node), r.metrics?.gpus ?? []);
     const gpusChanged = JSON.stringify(gpus) !== node.gpus;
+    const capacity = capacityOf(r.metrics);
+    const capacityChanged =
+      capacity !== undefined &&
+      (capacity.cpu_millis !== node.cpu_millis || capacity.memory_mib !== node.memory_mib);
     const becameOnline = node.status !== 'Online';
     const heartbeatStale =
       node.last_heartbeat_at === null || node.last_heartbeat_at < isoAt(now - HEARTBEAT_WRITE_MS);
-    if (becameOnline || gpusChanged || heartbeatStale) {
+    if (becameOnline || gpusChanged || capacityChanged || heartbeatStale) {
       const at = isoAt(now);
       const ok = await updateNodeGuarded(deps.db, node.id, node.version, {
         status: 'Online',
@@ -123,7 +127,10 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
         last_heartbeat_at: at,
         updated_at: at,
         ...(becameOnline ? { status_changed_at: at } : {}),
+        ...(capacityChanged ? capacity : {}),
       });
+      // More (or less) room on a node can place a Pending claim.
+      if (ok && capacityChanged && !becameOnline) deps.onNodesChanged();
       if (ok && becameOnline) {
         await recordEvent(deps.db, {
           kind: 'Node',
@@ -167,6 +174,15 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
   }
 
   return { pollOnce };
+}
+
+/** capacityOf is used to read the capacity an agent reports, as the nodes table keeps it. */
+export function capacityOf(
+  metrics: AgentMetricsResponse | undefined,
+): { cpu_millis: number; memory_mib: number } | undefined {
+  const c = metrics?.capacity;
+  if (c === undefined) return undefined;
+  return { cpu_millis: Math.round(c.cpus * 1000), memory_mib: c.memory_mib };
 }
 
 /** mergeLiveFigures is used to fold an agent's per-GPU figures into the stored inventory. */
