@@ -3,7 +3,6 @@ import type { Kysely } from 'kysely';
 import { AgentCallError, type AgentClient } from '../agent-client/agent-client.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { parseSpec } from '../claims/claim-view.js';
-import { BOUND_PHASES } from '../claims/claim-usage.repository.js';
 import type { Database } from '../db/schema.js';
 import { Errors } from '../errors.js';
 import { agentTargetOf } from '../nodes/node-records.js';
@@ -21,8 +20,9 @@ const key = (ownerId: string, name: string, nodeId: string): string =>
   `${ownerId}\u0000${name}\u0000${nodeId}`;
 
 /**
- * volumeUsers is used to find which bound claims mount each volume: a claim uses an owner's
- * volume on the node it is bound to (Scheduled, Running or Terminating there).
+ * volumeUsers is used to find which claims mount each volume: a claim uses an owner's volume on
+ * the node it was placed on for as long as it exists (a finished claim keeps its stopped
+ * container, which Docker counts as a user, until the claim is deleted).
  */
 async function volumeUsers(
   db: Kysely<Database>,
@@ -32,7 +32,6 @@ async function volumeUsers(
     .selectFrom('gpu_claims')
     .select(['id', 'owner_id', 'node_id', 'spec'])
     .where('node_id', 'is not', null)
-    .where('phase', 'in', BOUND_PHASES)
     .orderBy('id');
   if (ownerId !== undefined) q = q.where('owner_id', '=', ownerId);
   const users = new Map<string, string[]>();
