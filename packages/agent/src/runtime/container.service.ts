@@ -348,12 +348,17 @@ export class ContainerService {
     }
   }
 
-  async #guard<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toAgentError(err, 'call');
-    }
+  #guard<T>(fn: () => Promise<T>): Promise<T> {
+    return guardRuntime(fn);
+  }
+}
+
+/** guardRuntime is used around a runtime call: its failure becomes the API's error. */
+export async function guardRuntime<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toAgentError(err, 'call');
   }
 }
 

@@ -2,7 +2,7 @@ import type { AgentVolumeInfo } from '@utopia/shared';
 import { agentErrors } from '../agent-error.js';
 import { VolumeLabels } from './claim-mounts.js';
 import { isRuntimeError, type ContainerRuntime, type VolumeDetails } from './container-runtime.js';
-import { toAgentError } from './container.service.js';
+import { guardRuntime, toAgentError } from './container.service.js';
 
 function isUtopiaVolume(v: VolumeDetails): boolean {
   return v.labels[VolumeLabels.Managed] === 'true' && (v.labels[VolumeLabels.Owner] ?? '') !== '';
@@ -28,13 +28,13 @@ export class VolumeService {
   }
 
   async list(): Promise<AgentVolumeInfo[]> {
-    const all = await this.#guard(() => this.#runtime.listManagedVolumes());
+    const all = await guardRuntime(() => this.#runtime.listManagedVolumes());
     return all.filter(isUtopiaVolume).map(toInfo);
   }
 
   /** remove is used to delete a Utopia volume; gone already is fine, one in use is refused. */
   async remove(name: string): Promise<void> {
-    const found = await this.#guard(() => this.#runtime.inspectVolume(name));
+    const found = await guardRuntime(() => this.#runtime.inspectVolume(name));
     if (found === undefined) return;
     if (!isUtopiaVolume(found)) throw agentErrors.notFound(`volume ${name}`);
     try {
@@ -43,14 +43,6 @@ export class VolumeService {
       // Docker refuses while any container, running or stopped, still mounts it.
       if (isRuntimeError(err) && err.kind === 'conflict')
         throw agentErrors.volumeInUse(`volume ${name} is in use: ${err.message}`);
-      throw toAgentError(err, 'call');
-    }
-  }
-
-  async #guard<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
       throw toAgentError(err, 'call');
     }
   }

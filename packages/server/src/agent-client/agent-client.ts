@@ -135,6 +135,12 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
     });
   }
 
+  // A DELETE is done when the thing is gone, including when it never existed (404).
+  async function removeAt(t: AgentTarget, what: string, path: string): Promise<void> {
+    const { status, json } = await call(t, 'DELETE', path);
+    if (status !== 204 && status !== 200 && status !== 404) fail(t, what, status, json);
+  }
+
   return {
     async createContainer(t, req) {
       const answer = await call(t, 'POST', '/api/v1/containers', req);
@@ -154,29 +160,15 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       if (answer.status !== 200) fail(t, 'get container', answer.status, answer.json);
       return read(t, 'get container', answer, AgentAnswers.container);
     },
-    async deleteContainer(t, id) {
-      const { status, json } = await call(
-        t,
-        'DELETE',
-        `/api/v1/containers/${encodeURIComponent(id)}`,
-      );
-      if (status !== 204 && status !== 200 && status !== 404)
-        fail(t, 'delete container', status, json);
-    },
+    deleteContainer: (t, id) =>
+      removeAt(t, 'delete container', `/api/v1/containers/${encodeURIComponent(id)}`),
     async removeAllContainers(t) {
       const answer = await call(t, 'DELETE', '/api/v1/containers');
       if (answer.status !== 200) fail(t, 'remove all containers', answer.status, answer.json);
       return read(t, 'remove all containers', answer, AgentAnswers.removeAll).container_ids;
     },
-    async deleteVolume(t, name) {
-      const { status, json } = await call(
-        t,
-        'DELETE',
-        `/api/v1/volumes/${encodeURIComponent(name)}`,
-      );
-      if (status !== 204 && status !== 200 && status !== 404)
-        fail(t, 'delete volume', status, json);
-    },
+    deleteVolume: (t, name) =>
+      removeAt(t, 'delete volume', `/api/v1/volumes/${encodeURIComponent(name)}`),
     async metrics(t) {
       const answer = await call(t, 'GET', '/api/v1/metrics');
       if (answer.status !== 200) fail(t, 'metrics', answer.status, answer.json);

@@ -21,6 +21,26 @@ export const FAST_CONTROLLER: Record<string, string> = {
   UTOPIA_RESYNC_INTERVAL_MS: '2000',
 };
 
+/**
+ * TUNNEL_MODES is used by end-to-end suites that run once per way the server reaches agents:
+ * direct (the advertised address) and through the frp tunnel (a supervised frps, ports from a
+ * random block so parallel suites do not collide).
+ */
+export const TUNNEL_MODES: readonly (readonly [string, Record<string, string>])[] = [
+  ['direct', {}],
+  [
+    'frp',
+    {
+      UTOPIA_FRP_MODE: 'supervised',
+      UTOPIA_FRP_BIND_PORT: '0',
+      UTOPIA_FRP_ALLOW_PORTS: (() => {
+        const base = 21000 + Math.floor(Math.random() * 80) * 100;
+        return `${base}-${base + 99}`;
+      })(),
+    },
+  ],
+];
+
 /** TestNode is used to start, stop and restart one agent of the test cluster. */
 export interface TestNode {
   name: string;

@@ -19,27 +19,13 @@ import {
   removeDockerVolumes,
   startCluster,
   TEST_IMAGE,
+  TUNNEL_MODES,
   waitFor,
   type TestCluster,
 } from '../testing/cluster.js';
 import { testDatabases } from '../testing/harness.js';
 
 const MIB = 1024 * 1024;
-
-const MODES: [string, Record<string, string>][] = [
-  ['direct', {}],
-  [
-    'frp',
-    {
-      UTOPIA_FRP_MODE: 'supervised',
-      UTOPIA_FRP_BIND_PORT: '0',
-      UTOPIA_FRP_ALLOW_PORTS: (() => {
-        const base = 21000 + Math.floor(Math.random() * 80) * 100;
-        return `${base}-${base + 99}`;
-      })(),
-    },
-  ],
-];
 
 /** shell is used for a claim that runs one shell line once: Succeeded means the line held. */
 function shell(
@@ -62,7 +48,7 @@ function finished(c: GpuClaim): boolean {
 }
 
 for (const dbKind of testDatabases()) {
-  for (const [mode, overrides] of MODES) {
+  for (const [mode, overrides] of TUNNEL_MODES) {
     describe(`storage and limits with a real agent, ${mode} mode (${dbKind})`, () => {
       let c: TestCluster;
       let alice: { id: string; token: string };
