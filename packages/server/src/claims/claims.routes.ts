@@ -105,7 +105,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
         tags: ['claims'],
         summary: 'List claims (yours; admins see all), newest first; or watch them (watch=1)',
         description:
-          'With `watch=1` the answer is a text/event-stream of the list and then every change (docs/api.md, "Watch"); `owner=` is the only filter it takes.',
+          '`label=key=value` keeps the claims with that label. With `watch=1` the answer is a text/event-stream of the list and then every change (docs/api.md, "Watch"); `owner=` is the only filter it takes.',
         querystring: ListClaimsQuery,
         headers: WatchHeaders,
         response: { 200: orEventStream(ClaimList), ...errors(400, 401, 403) },
