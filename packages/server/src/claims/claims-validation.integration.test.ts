@@ -89,17 +89,6 @@ const CASES: [string, unknown, string][] = [
     { spec: { ...OK_SPEC, hostPaths: [{ path: '/datasets/', mountPath: '/d' }] } },
     'spec.hostPaths.0.path',
   ],
-  [
-    'two mounts at one path',
-    {
-      spec: {
-        ...OK_SPEC,
-        volumes: [{ name: 'data', mountPath: '/d' }],
-        hostPaths: [{ path: '/datasets', mountPath: '/d' }],
-      },
-    },
-    'spec.hostPaths.0.mountPath',
-  ],
   ['Docker mounts field', { spec: { ...OK_SPEC, mounts: [] } }, 'spec.mounts'],
   ['label key with a space', { labels: { 'a b': 'x' }, spec: OK_SPEC }, 'labels'],
   ['label value with "="', { labels: { team: 'a=b' }, spec: OK_SPEC }, 'labels'],
@@ -173,6 +162,24 @@ for (const dbKind of testDatabases()) {
       assert.deepEqual(
         (res.json.details as { field: string }[]).map((d) => d.field),
         ['spec.resources.gpuCount'],
+      );
+    });
+
+    test('two mounts at one path → 409 naming the second', async () => {
+      const res = await t.api('POST', '/api/gpu-claims', {
+        token: user,
+        body: {
+          spec: {
+            ...OK_SPEC,
+            volumes: [{ name: 'data', mountPath: '/d' }],
+            hostPaths: [{ path: '/datasets', mountPath: '/d' }],
+          },
+        },
+      });
+      assert.equal(res.status, 409, JSON.stringify(res.body));
+      assert.deepEqual(
+        (res.json.details as { field: string }[]).map((d) => d.field),
+        ['spec.hostPaths.0.mountPath'],
       );
     });
 

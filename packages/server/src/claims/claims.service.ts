@@ -43,7 +43,9 @@ async function validateSpec(db: Db, req: CreateClaimRequest): Promise<void> {
   }
 }
 
-// Two mounts at one path would fail only at the node, as a Failed claim: say so at once.
+// Two mounts at one path would fail only at the node, as a Failed claim: say so at once. A 409,
+// as for a gpuCount no node has: each entry is valid alone (the schema cannot say "unique by
+// mountPath"); together they conflict.
 function checkMountPaths(spec: CreateClaimRequest['spec']): void {
   const mounts = [
     ...(spec.volumes ?? []).map((v, i) => ({ field: `spec.volumes.${i}`, path: v.mountPath })),
@@ -52,7 +54,7 @@ function checkMountPaths(spec: CreateClaimRequest['spec']): void {
   const seen = new Set<string>();
   for (const m of mounts) {
     if (seen.has(m.path))
-      throw Errors.validation(`${m.field}.mountPath: another mount is already at ${m.path}`, [
+      throw Errors.conflict(`${m.field}.mountPath: another mount is already at ${m.path}`, [
         { field: `${m.field}.mountPath`, message: 'is used twice' },
       ]);
     seen.add(m.path);
