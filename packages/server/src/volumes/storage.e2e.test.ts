@@ -87,10 +87,6 @@ for (const dbKind of testDatabases()) {
         rmSync(dir, { recursive: true, force: true });
       });
 
-      const run = async (token: string, body: unknown): Promise<GpuClaim> => {
-        const claim = await createClaimAs(c.t, token, body);
-        return waitForClaim(c.t, token, claim.id, 'to finish', finished, 20_000);
-      };
       const volumes = async (token: string): Promise<Volume[]> => {
         const res = await c.t.api('GET', '/api/volumes', { token });
         assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -107,7 +103,7 @@ for (const dbKind of testDatabases()) {
         await waitForPhase(c.t, alice.token, writer.id, 'Running');
         await c.t.api('DELETE', `/api/gpu-claims/${writer.id}`, { token: alice.token });
         await waitForGone(c.t, alice.token, writer.id);
-        const reader = await run(alice.token, shell('test "$(cat /data/f)" = hello', data));
+        const reader = await run(c, alice.token, shell('test "$(cat /data/f)" = hello', data));
         assert.equal(reader.status.phase, 'Succeeded', reader.status.message ?? '');
         assert.deepEqual(await dockerVolumeNames(alice.id), [`utopia-${alice.id}-data`]);
         await c.t.api('DELETE', `/api/gpu-claims/${reader.id}`, { token: alice.token });
@@ -116,7 +112,7 @@ for (const dbKind of testDatabases()) {
 
       test("another user's volume of the same name is another volume", async () => {
         const data = { volumes: [{ name: 'data', mountPath: '/data' }] };
-        const other = await run(bob.token, shell('test ! -e /data/f', data));
+        const other = await run(c, bob.token, shell('test ! -e /data/f', data));
         assert.equal(other.status.phase, 'Succeeded', other.status.message ?? '');
         // Finished but not deleted: its stopped container still uses the volume.
         assert.deepEqual((await volumes(bob.token))[0]?.inUseBy, [other.id]);
@@ -134,6 +130,7 @@ for (const dbKind of testDatabases()) {
 
       test('an allowed host path mounts (read-only); a disallowed one fails with the reason', async () => {
         const ok = await run(
+          c,
           alice.token,
           shell('test "$(cat /in/marker)" = imagenet && ! touch /in/x', {
             hostPaths: [{ path: datasets, mountPath: '/in', readOnly: true }],
@@ -141,6 +138,7 @@ for (const dbKind of testDatabases()) {
         );
         assert.equal(ok.status.phase, 'Succeeded', ok.status.message ?? '');
         const refused = await run(
+          c,
           alice.token,
           shell('true', { hostPaths: [{ path: secret, mountPath: '/in', readOnly: true }] }),
         );
@@ -244,4 +242,58 @@ for (const dbKind of testDatabases()) {
       });
     });
   }
+}
+
+for (const dbKind of testDatabases()) {
+  describe(`the scheduler prefers the node holding a claim's volume (${dbKind})`, () => {
+    let c: TestCluster;
+    let user: { id: string; token: string };
+    before(async () => {
+      // node-1 is the tighter fit, so best-fit alone would choose it.
+      c = await startCluster(dbKind, [4, 2], { UTOPIA_RESYNC_INTERVAL_MS: '600000' });
+      user = await c.t.createUser('carol');
+      const admin = await c.t.adminToken();
+      const nodes = await waitFor('both nodes Online', async () => {
+        const res = await c.t.api('GET', '/api/nodes', { token: admin });
+        const items = res.json.items as { id: string; hostname: string; status: string }[];
+        return items.length === 2 && items.every((n) => n.status === 'Online') && items;
+      });
+      const node0 = nodes.find((n) => n.hostname === 'node-0')?.id ?? '';
+      const res = await c.t.api('PATCH', `/api/nodes/${node0}`, {
+        token: admin,
+        body: { labels: { zone: 'a' } },
+      });
+      assert.equal(res.status, 200);
+    });
+    after(async () => {
+      await c.close();
+      if (user) await removeDockerVolumes(user.id);
+    });
+
+    test('a claim mounting the volume goes where the volume is, not to the best fit', async () => {
+      const data = { volumes: [{ name: 'data', mountPath: '/data' }] };
+      // 1. Pinned by nodeSelector, the first claim makes the volume on node-0.
+      const first = await run(
+        c,
+        user.token,
+        shell('true', { ...data, nodeSelector: { zone: 'a' } }),
+      );
+      assert.equal(first.status.nodeName, 'node-0');
+      await c.t.api('DELETE', `/api/gpu-claims/${first.id}`, { token: user.token });
+      await waitForGone(c.t, user.token, first.id);
+      // 2. Free to go anywhere: without the volume it would take node-1 (best fit) ...
+      const plain = await run(c, user.token, shell('true'));
+      assert.equal(plain.status.nodeName, 'node-1');
+      // 3. ... but with it, node-0 wins.
+      const second = await run(c, user.token, shell('true', data));
+      assert.equal(second.status.nodeName, 'node-0');
+      assert.ok((second.status.placement?.topScores.length ?? 0) === 2);
+    });
+  });
+}
+
+/** run is used to create a claim and wait until it finished (Succeeded or Failed). */
+async function run(c: TestCluster, token: string, body: unknown): Promise<GpuClaim> {
+  const claim = await createClaimAs(c.t, token, body);
+  return waitForClaim(c.t, token, claim.id, 'to finish', finished, 20_000);
 }
