@@ -11,3 +11,4 @@ export * from './api/claims.js';
 export * from './api/volumes.js';
 export * from './gpu.js';
 export * from './api/watch.js';
+export * from './wire-check.js';

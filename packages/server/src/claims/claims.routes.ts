@@ -119,7 +119,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
       }
       if (wantsWatch(q)) {
         // A stream has no pages (limit is ignored) and no filter on what changes (phase, node).
-        const unsupported = (['phase', 'node', 'cursor', 'label'] as const).filter(
+        const unsupported = (['phase', 'node', 'name', 'cursor', 'label'] as const).filter(
           (k) => q[k] !== undefined,
         );
         if (unsupported.length > 0)
@@ -144,6 +144,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
         ...(p.role === 'admin' ? {} : { ownerId: p.userId }),
         ...(q.owner === undefined ? {} : { ownerName: q.owner }),
         ...(q.phase === undefined ? {} : { phase: q.phase }),
+        ...(q.name === undefined ? {} : { name: q.name }),
         ...(q.node === undefined ? {} : { nodeId: q.node }),
         ...(label === undefined ? {} : { label }),
       };
