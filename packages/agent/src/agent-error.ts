@@ -56,6 +56,10 @@ export const agentErrors = {
     ),
   createFailed: (message: string): AgentError =>
     new AgentError(422, AgentErrorReason.ContainerCreateFailed, message, true),
+  hostPathNotAllowed: (message: string): AgentError =>
+    new AgentError(422, AgentErrorReason.HostPathNotAllowed, message, true),
+  volumeInUse: (message: string): AgentError =>
+    new AgentError(409, AgentErrorReason.VolumeInUse, message, true),
   dockerUnavailable: (detail: string): AgentError =>
     new AgentError(503, AgentErrorReason.DockerUnavailable, detail, false),
   notRunning: (what: string): AgentError =>

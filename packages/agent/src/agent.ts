@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { hostname as osHostname } from 'node:os';
+import { availableParallelism, hostname as osHostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -17,6 +17,7 @@ import type { ContainerRuntime } from './runtime/container-runtime.js';
 import { ContainerService } from './runtime/container.service.js';
 import { createDockerClient, DockerRuntime } from './runtime/docker.runtime.js';
 import { PreviousLogStore } from './runtime/previous-logs.js';
+import { VolumeService } from './runtime/volume.service.js';
 import { AGENT_VERSION } from './version.js';
 import { openTunnel, wantsTunnel } from './tunnel/agent-tunnel.js';
 import type { FrpcSupervisor } from './tunnel/frpc-supervisor.js';
@@ -72,8 +73,13 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     nodeId: () => identity?.nodeId ?? '',
     logger,
     previousLogs: new PreviousLogStore(join(config.dataDir, 'previous-logs')),
+    allowedHostPaths: config.allowedHostPaths,
     ...(deps.extraLabels ? { extraLabels: deps.extraLabels } : {}),
   });
+  const capacity = {
+    cpus: config.capacityCpus ?? availableParallelism(),
+    memory_mib: config.capacityMemoryMiB ?? Math.floor(totalmem() / (1024 * 1024)),
+  };
   const system = new SystemMetricsSampler(config.dataDir);
   await system.start();
   const app = await buildAgentApp({
@@ -83,6 +89,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     gpus,
     system,
     containers,
+    volumes: new VolumeService(runtime),
+    capacity: () => capacity,
     logger,
   });
   let tunnel: FrpcSupervisor | undefined;

@@ -25,6 +25,7 @@ import { metricsRoutes } from './metrics/metrics.routes.js';
 import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
 import { nodeRoutes } from './nodes/nodes.routes.js';
 import { frpPluginRoutes } from './tunnel/frp-plugin.routes.js';
+import { volumeRoutes } from './volumes/volumes.routes.js';
 
 /** BuiltApp is used to hold the Fastify app and the access rule of each of its routes. */
 export interface BuiltApp {
@@ -91,6 +92,7 @@ export async function buildApp(
   await app.register(claimExecRoutes, { ctx });
   await app.register(portForwardRoutes, { ctx });
   await app.register(proxySessionRoutes, { ctx });
+  await app.register(volumeRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(frpPluginRoutes, { ctx });
   return { app, routes };

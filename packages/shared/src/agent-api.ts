@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ImageReference } from './image-reference.js';
 import { Text } from './api/common.js';
 import { ExecQuery } from './api/streams.js';
+import { AbsolutePath, MAX_CLAIM_MOUNTS, VolumeName } from './api/volumes.js';
 
 /** GpuInventory is used to tell the server, at registration, which GPUs a node has. */
 export const GpuInventory = Type.Object(
@@ -83,6 +84,8 @@ export const AgentErrorReason = {
   GpuUnavailable: 'GPU_UNAVAILABLE',
   ImageNotFound: 'IMAGE_NOT_FOUND',
   ContainerCreateFailed: 'CONTAINER_CREATE_FAILED',
+  HostPathNotAllowed: 'HOST_PATH_NOT_ALLOWED',
+  VolumeInUse: 'VOLUME_IN_USE',
   DockerUnavailable: 'DOCKER_UNAVAILABLE',
   /** The container exists but is not running, so nothing in it can be reached. */
   ContainerNotRunning: 'CONTAINER_NOT_RUNNING',
@@ -123,10 +126,39 @@ const CONTAINER_TEXT = '[^\\u0000\\uD800-\\uDFFF]';
 // A claim id, Docker container id or container name: it starts with a letter or a digit.
 const NAME = '[A-Za-z0-9][A-Za-z0-9_.-]*';
 
+/** AgentNamedVolume is used to mount an owner's Docker volume (created on first use). */
+export const AgentNamedVolume = Type.Object(
+  {
+    owner: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$',
+      description: "Owner's user id: part of the Docker volume name, so owners never share one",
+    }),
+    name: VolumeName,
+    mount_path: AbsolutePath,
+    read_only: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type AgentNamedVolume = Static<typeof AgentNamedVolume>;
+
+/** AgentHostPath is used to bind a host path; the agent mounts only its allowedHostPaths. */
+export const AgentHostPath = Type.Object(
+  {
+    path: AbsolutePath,
+    mount_path: AbsolutePath,
+    read_only: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type AgentHostPath = Static<typeof AgentHostPath>;
+
 /**
  * AgentCreateContainerRequest is used to start a claim's container (POST /api/v1/containers).
  * Like the original (Go) agent, an explicit null stands for an absent optional field, and
- * `volumes` is accepted when empty; host mounts are never accepted.
+ * `volumes` is accepted when empty; host paths go in `host_paths`, checked against the agent's
+ * allowedHostPaths.
  */
 export const AgentCreateContainerRequest = Type.Object(
   {
@@ -155,12 +187,23 @@ export const AgentCreateContainerRequest = Type.Object(
       }),
     ),
     working_dir: Type.Optional(Type.String({ maxLength: 4096, pattern: `^${CONTAINER_TEXT}*$` })),
+    cpus: Type.Optional(
+      Type.Number({ minimum: 0.01, maximum: 1024, description: 'CPU limit (NanoCpus)' }),
+    ),
+    memory_mib: Type.Optional(
+      Type.Integer({ minimum: 6, maximum: 16_777_216, description: 'Memory limit; no swap' }),
+    ),
+    shm_size_mib: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1_048_576, description: "Docker's default: 64" }),
+    ),
+    named_volumes: Type.Optional(Type.Array(AgentNamedVolume, { maxItems: MAX_CLAIM_MOUNTS })),
+    host_paths: Type.Optional(Type.Array(AgentHostPath, { maxItems: MAX_CLAIM_MOUNTS })),
     volumes: Type.Optional(
       Type.Object(
         {},
         {
           additionalProperties: false,
-          description: 'Only {} (the original agent sent it empty); host mounts are refused',
+          description: 'Only {} (the original agent sent it empty); host paths go in host_paths',
         },
       ),
     ),
@@ -294,6 +337,16 @@ export const AgentSystemMetrics = Type.Object(
 );
 export type AgentSystemMetrics = Static<typeof AgentSystemMetrics>;
 
+/** AgentCapacity is used to report what claim containers may use of the node, in all. */
+export const AgentCapacity = Type.Object(
+  {
+    cpus: Type.Number({ minimum: 0 }),
+    memory_mib: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type AgentCapacity = Static<typeof AgentCapacity>;
+
 /** AgentMetricsResponse is used to answer GET /api/v1/metrics. */
 export const AgentMetricsResponse = Type.Object(
   {
@@ -302,6 +355,7 @@ export const AgentMetricsResponse = Type.Object(
     memory_usage_percent: Type.Number(),
     gpus: Type.Array(AgentGpuMetrics),
     system: AgentSystemMetrics,
+    capacity: Type.Optional(AgentCapacity),
   },
   { $id: 'AgentMetricsResponse', additionalProperties: false },
 );
@@ -328,3 +382,32 @@ export const AgentStatusResponse = Type.Object(
   { $id: 'AgentStatusResponse', additionalProperties: false },
 );
 export type AgentStatusResponse = Static<typeof AgentStatusResponse>;
+
+/** AgentVolumeParams is used to name a Utopia volume by its Docker name. */
+export const AgentVolumeParams = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^utopia-[A-Za-z0-9][A-Za-z0-9_.-]*$',
+      description: 'Docker volume name, utopia-<ownerId>-<name>',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type AgentVolumeParams = Static<typeof AgentVolumeParams>;
+
+/** AgentVolumeInfo is used to describe one Utopia volume on a node. */
+export const AgentVolumeInfo = Type.Object(
+  {
+    name: Type.String({ description: 'Docker volume name' }),
+    owner: Type.String(),
+    volume: Type.String({ description: "The owner's name for it" }),
+  },
+  { $id: 'AgentVolumeInfo', additionalProperties: false },
+);
+export type AgentVolumeInfo = Static<typeof AgentVolumeInfo>;
+
+/** AgentVolumeList is used to answer GET /api/v1/volumes. */
+export const AgentVolumeList = Type.Array(AgentVolumeInfo, { $id: 'AgentVolumeList' });
+export type AgentVolumeList = Static<typeof AgentVolumeList>;

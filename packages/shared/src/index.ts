@@ -8,6 +8,7 @@ export * from './image-reference.js';
 export * from './agent-api.js';
 export * from './api/nodes.js';
 export * from './api/claims.js';
+export * from './api/volumes.js';
 export * from './gpu.js';
 export * from './api/watch.js';
 export * from './wire-check.js';

@@ -25,6 +25,8 @@ test('wireCheck checks date-time and text formats', () => {
     createdAt: '2026-12-01T09:00:00.000Z',
     updatedAt: '2026-12-01T09:00:00.000Z',
     version: 1,
+    labels: {},
+    annotations: {},
     spec: { image: 'busybox:latest', resources: { gpuCount: 1 }, command: ['echo', 'hi'] },
     status: {
       phase: 'Pending',

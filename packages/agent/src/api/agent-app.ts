@@ -9,6 +9,8 @@ import { containersRoutes } from './containers.routes.js';
 import { execRoutes } from './exec.routes.js';
 import { portForwardRoutes } from './port-forward.routes.js';
 import { metricsRoutes, publicRoutes, type NodeRoutesOptions } from './node.routes.js';
+import { volumesRoutes } from './volumes.routes.js';
+import type { VolumeService } from '../runtime/volume.service.js';
 import { agentValidatorCompiler } from './validation.js';
 
 /** AgentAppOptions is used to build the agent's HTTP API. */
@@ -16,6 +18,7 @@ export interface AgentAppOptions extends NodeRoutesOptions {
   /** The token the server must present; undefined until registration is done. */
   agentToken: () => string | undefined;
   logger: AgentLogger;
+  volumes: VolumeService;
 }
 
 /** WS_MAX_PAYLOAD_BYTES is used to bound one message from the server on a stream. */
@@ -60,6 +63,7 @@ export async function buildAgentApp(opts: AgentAppOptions): Promise<FastifyInsta
       await api.register(execRoutes, { containers: opts.containers });
       await api.register(portForwardRoutes, { containers: opts.containers });
       await api.register(metricsRoutes, opts);
+      await api.register(volumesRoutes, { volumes: opts.volumes });
     },
     { prefix: '/api/v1' },
   );
@@ -110,7 +114,8 @@ function describeValidation(context: string, issues: ValidationIssue[]): string 
     .map((issue) => {
       const extra = issue.params.additionalProperty;
       const path = `${context}${issue.instancePath}`;
-      if (issue.instancePath === '/volumes') return `${path}: host mounts are not supported`;
+      if (issue.instancePath === '/volumes')
+        return `${path}: only {} is accepted (host paths go in host_paths)`;
       if (typeof extra === 'string') return `${path}/${extra}: unknown field`;
       // Ajv would quote the whole regular expression; say what kind of value was expected.
       if (issue.keyword === 'pattern') return `${path}: ${patternHint(issue.instancePath)}`;
@@ -129,6 +134,9 @@ function patternHint(instancePath: string): string {
       return 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"';
     case 'id':
       return 'must be a container id or name, or claim:<claimId> (letters, digits, ".", "_", "-"; starting with a letter or digit)';
+    case 'named_volumes':
+    case 'host_paths':
+      return 'paths must be absolute, without "." or ".." segments, "//" or a trailing "/"; volume names lower-case letters, digits, ".", "_", "-"';
     case 'env_vars':
       return 'must be NAME=value, without NUL characters or lone UTF-16 surrogates';
     default:

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  type AgentCapacity,
   AgentErrorBody,
   AgentHealthResponse,
   AgentMetricsResponse,
@@ -18,6 +19,8 @@ export interface NodeRoutesOptions {
   gpus: GpuMonitor;
   system: SystemMetricsSampler;
   containers: ContainerService;
+  /** What claims may use of this node in all (settings capacityCpus / capacityMemoryMiB). */
+  capacity: () => AgentCapacity;
 }
 
 /** metricsRoutes is used to serve GET /api/v1/metrics (authenticated; node id from identity). */
@@ -39,6 +42,7 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<NodeRoutesOptions> = async
         memory_usage_percent: system.memory_usage_percent,
         gpus: opts.gpus.current().map((g) => toGpuMetrics(g, used.has(g.index))),
         system,
+        capacity: opts.capacity(),
       };
     },
   );

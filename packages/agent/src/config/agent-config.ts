@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { LogLevel, RawSettings } from '@utopia/shared/config';
+import { parseAllowedHostPaths, type AllowedHostPath } from '../runtime/host-paths.js';
 import { AGENT_SETTINGS_TABLE as table, type AgentSettingKey } from './agent-settings.js';
 
 // Both programs throw the shared ConfigError; re-exported so callers keep importing it from here.
@@ -26,6 +27,10 @@ export interface AgentConfig {
   nvidiaSmiPath: string;
   dockerSocket: string | undefined;
   containerNetwork: string;
+  allowedHostPaths: AllowedHostPath[];
+  /** undefined: the machine's own CPU count / memory. */
+  capacityCpus: number | undefined;
+  capacityMemoryMiB: number | undefined;
   registerRetryBaseMs: number;
   logLevel: LogLevel;
 }
@@ -88,6 +93,13 @@ export function validateSettings(raw: AgentRawSettings, cwd: string): AgentConfi
     nvidiaSmiPath: raw.nvidiaSmiPath ?? 'nvidia-smi',
     dockerSocket: raw.dockerSocket,
     containerNetwork: parseNetwork(raw.containerNetwork ?? 'bridge'),
+    allowedHostPaths: parseHostPaths(raw.allowedHostPaths ?? ''),
+    capacityCpus:
+      raw.capacityCpus === undefined ? undefined : parseCpus('capacityCpus', raw.capacityCpus),
+    capacityMemoryMiB:
+      raw.capacityMemoryMiB === undefined
+        ? undefined
+        : table.integer('capacityMemoryMiB', raw.capacityMemoryMiB, 0, 16_777_216),
     registerRetryBaseMs: table.integer(
       'registerRetryBaseMs',
       raw.registerRetryBaseMs ?? '1000',
@@ -120,6 +132,19 @@ function parseListen(value: string): { host: string; port: number } {
     throw table.error('listen', `'${value}' is not host:port (e.g. 127.0.0.1:9200)`);
   }
   return { host, port: table.integer('listen', portText, 0, 65535) };
+}
+
+function parseHostPaths(value: string): AllowedHostPath[] {
+  const parsed = parseAllowedHostPaths(value);
+  if (typeof parsed === 'string') throw table.error('allowedHostPaths', parsed);
+  return parsed;
+}
+
+function parseCpus(key: AgentSettingKey, value: string): number {
+  const n = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1024)
+    throw table.error(key, `'${value}' is not a CPU count from 0 to 1024`);
+  return n;
 }
 
 function parseNetwork(value: string): string {

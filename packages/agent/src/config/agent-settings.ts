@@ -116,6 +116,28 @@ export const AGENT_SETTINGS = [
     description: 'Docker network mode of claim containers: bridge, host, none or a network name',
   },
   {
+    key: 'allowedHostPaths',
+    env: 'UTOPIA_AGENT_ALLOWED_HOST_PATHS',
+    flag: '--allowed-host-paths',
+    defaultText: '(none: claims may mount no host path)',
+    description:
+      'Comma-separated absolute host paths claims may mount (their subpaths too); PATH:ro allows read-only mounts only',
+  },
+  {
+    key: 'capacityCpus',
+    env: 'UTOPIA_AGENT_CAPACITY_CPUS',
+    flag: '--capacity-cpus',
+    defaultText: '(the CPU count of this machine)',
+    description: 'CPUs the scheduler may hand to claims here (keep some for the system)',
+  },
+  {
+    key: 'capacityMemoryMiB',
+    env: 'UTOPIA_AGENT_CAPACITY_MEMORY_MIB',
+    flag: '--capacity-memory-mib',
+    defaultText: '(the memory of this machine)',
+    description: 'Memory in MiB the scheduler may hand to claims here',
+  },
+  {
     key: 'registerRetryBaseMs',
     env: 'UTOPIA_AGENT_REGISTER_RETRY_BASE_MS',
     flag: '--register-retry-base-ms',

@@ -26,7 +26,23 @@ export interface ContainerDetails {
   env: string[];
 }
 
-/** ContainerCreateSpec is used to create a container; no host mounts or privileges exist here. */
+/** ContainerMount is used for a named volume or a host bind the service already checked. */
+export interface ContainerMount {
+  type: 'volume' | 'bind';
+  /** Docker volume name, or the real host path. */
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** ContainerLimits is used for the container's cgroup limits; undefined: none. */
+export interface ContainerLimits {
+  nanoCpus: number | undefined;
+  memoryBytes: number | undefined;
+  shmSizeBytes: number | undefined;
+}
+
+/** ContainerCreateSpec is used to create a container; no privileges exist here. */
 export interface ContainerCreateSpec {
   name: string;
   image: string;
@@ -38,6 +54,15 @@ export interface ContainerCreateSpec {
   ports: Array<{ hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' }>;
   /** Exact GPU device ids for Docker's DeviceRequests (driver nvidia); empty: no request. */
   gpuDeviceIds: string[];
+  /** Only volumes and binds that passed the service's checks (owner, allowedHostPaths). */
+  mounts: ContainerMount[];
+  limits: ContainerLimits;
+}
+
+/** VolumeDetails is used to describe one Docker volume as the agent needs it. */
+export interface VolumeDetails {
+  name: string;
+  labels: Record<string, string>;
 }
 
 /** LogOptions is used to choose the log window and whether to follow it. */
@@ -86,6 +111,12 @@ export interface ContainerRuntime {
   /** logs is used to read a container's output, stdout and stderr merged, headers stripped. */
   logs(id: string, opts: LogOptions): Promise<Readable>;
   exec(id: string, opts: ExecOptions): Promise<ExecSession>;
+  /** listManagedVolumes is used to read every volume labelled utopia.managed=true. */
+  listManagedVolumes(): Promise<VolumeDetails[]>;
+  inspectVolume(name: string): Promise<VolumeDetails | undefined>;
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** removeVolume is used to delete a volume; a missing one is not an error, one in use a conflict. */
+  removeVolume(name: string): Promise<void>;
 }
 
 /** RuntimeErrorKind is used to classify Docker failures for the API's error reasons. */

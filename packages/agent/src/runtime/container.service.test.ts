@@ -269,6 +269,8 @@ test('a container created but never started (its start was lost) is started by t
     networkMode: 'none',
     ports: [],
     gpuDeviceIds: [],
+    mounts: [],
+    limits: { nanoCpus: undefined, memoryBytes: undefined, shmSizeBytes: undefined },
   });
   rt.startError = undefined;
   assert.deepEqual(await svc.create({ claim_id: 'lost', image: 'img:1', gpu_ids: [0] }), {

@@ -3,16 +3,19 @@ import type { AgentContainerInfo, AgentCreateContainerRequest } from '@utopia/sh
 import { agentErrors, AgentError } from '../agent-error.js';
 import type { GpuBackend, GpuDevice } from '../gpu/gpu-backend.js';
 import type { AgentLogger } from '../logger.js';
+import { containerLimits, prepareMounts } from './claim-mounts.js';
 import {
   isRuntimeError,
   type ContainerCreateSpec,
   type ContainerDetails,
+  type ContainerMount,
   type ContainerRuntime,
   type ExecOptions,
   type ExecSession,
 } from './container-runtime.js';
 import { describeIndices, Labels, parseGpuLabel, pullingInfo, toInfo } from './container-info.js';
 import { heldGpus } from './gpu-holders.js';
+import type { AllowedHostPath } from './host-paths.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { openPortBridge, type PortBridge } from './port-bridge.js';
 import { PREVIOUS_LOG_TAIL_LINES, type PreviousLogStore } from './previous-logs.js';
@@ -42,6 +45,8 @@ export interface ContainerServiceOptions {
   logger: AgentLogger;
   /** Extra labels on every container (tests mark their runs with one). */
   extraLabels?: Record<string, string>;
+  /** Host paths claims may mount (agent setting allowedHostPaths); none when absent. */
+  allowedHostPaths?: readonly AllowedHostPath[];
   /** Where a restarted claim's previous log is kept; without it `previous` finds nothing. */
   previousLogs?: PreviousLogStore;
 }
@@ -104,9 +109,11 @@ export class ContainerService {
       const devices = await this.#opts.gpus.list();
       const gpuIds = await this.#resolveGpuIds(req, devices);
       await this.#ensureImage(req.claim_id, req.image);
+      const allowed = this.#opts.allowedHostPaths ?? [];
+      const mounts = await this.#guard(() => prepareMounts(this.#opts.runtime, req, allowed));
       const id = await this.#locks.run(GPU_LOCK, async () => {
         await this.#checkGpusFree(gpuIds, devices);
-        return this.#createContainer(req, gpuIds, devices);
+        return this.#createContainer(req, gpuIds, devices, mounts);
       });
       if (id.created) await this.#start(id.containerId);
       return id;
@@ -367,6 +374,7 @@ export class ContainerService {
     req: AgentCreateContainerRequest,
     gpuIds: number[],
     devices: readonly GpuDevice[],
+    mounts: ContainerMount[],
   ): Promise<CreateResult> {
     const ids = gpuIds.join(',');
     const uuids = gpuIds.map((i) => devices.find((d) => d.index === i)?.uuid ?? '').join(',');
@@ -400,6 +408,8 @@ export class ContainerService {
         protocol: p.protocol ?? ('tcp' as const),
       })),
       gpuDeviceIds: this.#opts.gpus.requestsDevices ? gpuIds.map(String) : [],
+      mounts,
+      limits: containerLimits(req),
     };
     try {
       const containerId = await this.#createNamed(spec);
@@ -443,16 +453,22 @@ export class ContainerService {
     }
   }
 
-  async #guard<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toAgentError(err, 'call');
-    }
+  #guard<T>(fn: () => Promise<T>): Promise<T> {
+    return guardRuntime(fn);
   }
 }
 
-function toAgentError(err: unknown, what: string): AgentError {
+/** guardRuntime is used around a runtime call: its failure becomes the API's error. */
+export async function guardRuntime<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toAgentError(err, 'call');
+  }
+}
+
+/** toAgentError is used to turn a runtime failure into the API's error, by its kind. */
+export function toAgentError(err: unknown, what: string): AgentError {
   if (err instanceof AgentError) return err;
   if (isRuntimeError(err)) {
     if (err.kind === 'unavailable') return agentErrors.dockerUnavailable(err.message);

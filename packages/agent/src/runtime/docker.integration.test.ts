@@ -233,6 +233,8 @@ describe('agent on a real Docker Engine', () => {
       networkMode: 'none',
       ports: [],
       gpuDeviceIds: ['0', '2'],
+      mounts: [],
+      limits: { nanoCpus: undefined, memoryBytes: undefined, shmSizeBytes: undefined },
     });
     const info = await suite.docker.getContainer(id).inspect();
     assert.deepEqual(
@@ -277,7 +279,10 @@ describe('agent on a real Docker Engine', () => {
 
   test('host mounts and unknown fields (privileged) are rejected with 400', async () => {
     for (const [extra, error] of [
-      [{ volumes: { '/': '/host' } }, 'body/volumes: host mounts are not supported'],
+      [
+        { volumes: { '/': '/host' } },
+        'body/volumes: only {} is accepted (host paths go in host_paths)',
+      ],
       [{ privileged: true }, 'body/privileged: unknown field'],
     ] as const) {
       const res = await create(claim('bad'), extra);

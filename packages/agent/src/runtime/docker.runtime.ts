@@ -13,7 +13,9 @@ import {
   type ExecOptions,
   type ExecSession,
   type LogOptions,
+  type VolumeDetails,
 } from './container-runtime.js';
+import { storageHostConfig } from './docker-storage.js';
 
 /** MANAGED_LABEL is used to mark, and later find, every container the agent runs. */
 export const MANAGED_LABEL = 'utopia.managed';
@@ -135,6 +137,7 @@ export class DockerRuntime implements ContainerRuntime {
           // The server decides restarts; Docker must not restart behind its back.
           RestartPolicy: { Name: 'no' },
           Privileged: false,
+          ...storageHostConfig(spec),
           ...(spec.gpuDeviceIds.length > 0
             ? {
                 DeviceRequests: [
@@ -159,6 +162,37 @@ export class DockerRuntime implements ContainerRuntime {
       if (err instanceof RuntimeError && err.kind === 'not-found') return;
       // "removal of container ... is already in progress" also ends with the container gone.
       if (err instanceof RuntimeError && err.kind === 'conflict') return;
+      throw err;
+    }
+  }
+
+  async listManagedVolumes(): Promise<VolumeDetails[]> {
+    const answer = await this.#call(() =>
+      this.#docker.listVolumes({ filters: { label: [`${MANAGED_LABEL}=true`] } }),
+    );
+    return (answer.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  }
+
+  async inspectVolume(name: string): Promise<VolumeDetails | undefined> {
+    try {
+      const v = await this.#call(() => this.#docker.getVolume(idSegment(name)).inspect());
+      return { name: v.Name, labels: v.Labels ?? {} };
+    } catch (err) {
+      if (err instanceof RuntimeError && err.kind === 'not-found') return undefined;
+      throw err;
+    }
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    idSegment(name);
+    await this.#call(() => this.#docker.createVolume({ Name: name, Labels: labels }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.#call(() => this.#docker.getVolume(idSegment(name)).remove());
+    } catch (err) {
+      if (err instanceof RuntimeError && err.kind === 'not-found') return;
       throw err;
     }
   }

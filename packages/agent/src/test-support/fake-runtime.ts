@@ -6,12 +6,14 @@ import {
   type ContainerDetails,
   type ContainerRuntime,
   type ExecSession,
+  type VolumeDetails,
 } from '../runtime/container-runtime.js';
 
 /** FakeRuntime is used to record what the agent asks of Docker and to script failures. */
 export class FakeRuntime implements ContainerRuntime {
   readonly containers = new Map<string, ContainerDetails>();
   readonly created: ContainerCreateSpec[] = [];
+  readonly volumes = new Map<string, VolumeDetails>();
   images = new Set<string>(['img:1']);
   /** When set, pullImage waits for it (to observe the "pulling" state), then applies pullError. */
   pullGate: Promise<void> | undefined;
@@ -100,5 +102,29 @@ export class FakeRuntime implements ContainerRuntime {
   exec(): Promise<ExecSession> {
     this.#check();
     return Promise.reject(new RuntimeError('rejected', 'the fake runtime runs no commands'));
+  }
+
+  async listManagedVolumes(): Promise<VolumeDetails[]> {
+    this.#check();
+    return [...this.volumes.values()].filter((v) => v.labels['utopia.managed'] === 'true');
+  }
+
+  async inspectVolume(name: string): Promise<VolumeDetails | undefined> {
+    this.#check();
+    return this.volumes.get(name);
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    this.#check();
+    if (!this.volumes.has(name)) this.volumes.set(name, { name, labels });
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    this.#check();
+    const inUse = [...this.containers.values()].some((c) =>
+      this.created.some((s) => s.name === c.name && s.mounts.some((m) => m.source === name)),
+    );
+    if (inUse) throw new RuntimeError('conflict', `remove ${name}: volume is in use`);
+    this.volumes.delete(name);
   }
 }

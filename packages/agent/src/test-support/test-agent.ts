@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../agent.js';
 import { validateSettings } from '../config/agent-config.js';
+import type { AgentSettingKey } from '../config/agent-settings.js';
 import type { GpuBackend } from '../gpu/gpu-backend.js';
 import { silentLogger } from '../logger.js';
 import { createDockerClient, DockerRuntime } from '../runtime/docker.runtime.js';
@@ -23,6 +24,8 @@ export interface TestAgentOptions {
   machineId?: string;
   /** Deadline of one Docker Engine call (default: the agent's own). */
   dockerCallTimeoutMs?: number;
+  /** More raw settings (e.g. allowedHostPaths), as the config file would give them. */
+  settings?: Partial<Record<AgentSettingKey, string>>;
 }
 
 /** ApiResponse is used to hand a test the status, body and headers of one call. */
@@ -71,6 +74,7 @@ export async function startTestAgent(opts: TestAgentOptions): Promise<TestAgent>
       registerRetryBaseMs: '5',
       logLevel: 'silent',
       ...(opts.socketPath ? { dockerSocket: opts.socketPath } : {}),
+      ...opts.settings,
     },
     dataDir,
   );

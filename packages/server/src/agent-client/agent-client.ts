@@ -81,6 +81,8 @@ export interface AgentClient {
    * so nothing is emitted before the caller listens: resume() it (pipeWebSockets does).
    */
   openWebSocket(t: AgentTarget, path: string): Promise<WebSocket>;
+  /** deleteVolume succeeds when the Docker volume is gone; VOLUME_IN_USE while mounted. */
+  deleteVolume(t: AgentTarget, name: string): Promise<void>;
 }
 
 // The agent refuses these for reasons another try cannot fix. GPU_UNAVAILABLE is not among them:
@@ -143,6 +145,12 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
     throw refusal(t, what, status, json);
   }
 
+  // A DELETE is done when the thing is gone, including when it never existed (404).
+  async function removeAt(t: AgentTarget, what: string, path: string): Promise<void> {
+    const { status, json } = await call(t, 'DELETE', path);
+    if (status !== 204 && status !== 200 && status !== 404) fail(t, what, status, json);
+  }
+
   return {
     async createContainer(t, req) {
       const answer = await call(t, 'POST', '/api/v1/containers', req);
@@ -162,16 +170,12 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       if (answer.status !== 200) fail(t, 'get container', answer.status, answer.json);
       return read(t, 'get container', answer, AgentAnswers.container);
     },
-    async deleteContainer(t, id, deleteOpts = {}) {
-      const keep = deleteOpts.keepLogs === true ? '?keep_logs=true' : '';
-      const { status, json } = await call(
+    deleteContainer: (t, id, deleteOpts = {}) =>
+      removeAt(
         t,
-        'DELETE',
-        `/api/v1/containers/${encodeURIComponent(id)}${keep}`,
-      );
-      if (status !== 204 && status !== 200 && status !== 404)
-        fail(t, 'delete container', status, json);
-    },
+        'delete container',
+        `/api/v1/containers/${encodeURIComponent(id)}${deleteOpts.keepLogs === true ? '?keep_logs=true' : ''}`,
+      ),
     async removeAllContainers(t) {
       const answer = await call(t, 'DELETE', '/api/v1/containers');
       if (answer.status !== 200) fail(t, 'remove all containers', answer.status, answer.json);
@@ -191,6 +195,8 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       const text = await readSmallBody(answer.body).catch(() => '');
       fail(t, 'container logs', answer.status, parseJson(text));
     },
+    deleteVolume: (t, name) =>
+      removeAt(t, 'delete volume', `/api/v1/volumes/${encodeURIComponent(name)}`),
     async metrics(t) {
       const answer = await call(t, 'GET', '/api/v1/metrics');
       if (answer.status !== 200) fail(t, 'metrics', answer.status, answer.json);

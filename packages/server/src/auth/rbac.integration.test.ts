@@ -243,6 +243,14 @@ const TABLE: RouteCase[] = [
     body: () => ({ port: 8888 }),
     expect: { anonymous: 401, user: 503, admin: 503, node: 403 },
   },
+  { method: 'GET', url: '/api/volumes', expect: ANY_USER },
+  {
+    method: 'DELETE',
+    url: '/api/volumes/:id',
+    // No volume has this id: users and admins are let through, to a 404 (storage.e2e deletes real ones).
+    path: () => '/api/volumes/no-such-volume',
+    expect: { anonymous: 401, user: 404, admin: 404, node: 403 },
+  },
   { method: 'GET', url: '/metrics', expect: ADMIN_ONLY },
   {
     method: 'POST',

@@ -22,6 +22,20 @@ export function parsePlacement(row: Pick<ClaimRow, 'placement'>): ClaimPlacement
   }
 }
 
+/** parseStringMap is used to read a claim's labels or annotations column (null: none). */
+export function parseStringMap(text: string | null): Record<string, string> {
+  if (text === null) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+    return out;
+  } catch {
+    return {};
+  }
+}
+
 /** toClaim is used to show a claim row on the wire, with its events when given. */
 export function toClaim(row: ClaimRowWithNames, events?: readonly EventRow[]): GpuClaim {
   const claim: GpuClaim = {
@@ -31,6 +45,8 @@ export function toClaim(row: ClaimRowWithNames, events?: readonly EventRow[]): G
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,
+    labels: parseStringMap(row.labels),
+    annotations: parseStringMap(row.annotations),
     spec: parseSpec(row),
     status: {
       // Like kubectl: a claim whose deletion was asked for is Terminating from that moment, even

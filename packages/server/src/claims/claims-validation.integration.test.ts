@@ -52,6 +52,59 @@ const CASES: [string, unknown, string][] = [
     { spec: { ...OK_SPEC, restartPolicy: 'Sometimes' } },
     'spec.restartPolicy',
   ],
+  ['cpus 0', { spec: { ...OK_SPEC, resources: { gpuCount: 1, cpus: 0 } } }, 'spec.resources.cpus'],
+  [
+    'memoryMiB below Docker minimum',
+    { spec: { ...OK_SPEC, resources: { gpuCount: 1, memoryMiB: 5 } } },
+    'spec.resources.memoryMiB',
+  ],
+  [
+    'memoryMiB not an integer',
+    { spec: { ...OK_SPEC, resources: { gpuCount: 1, memoryMiB: 1.5 } } },
+    'spec.resources.memoryMiB',
+  ],
+  ['shmSizeMiB 0', { spec: { ...OK_SPEC, shmSizeMiB: 0 } }, 'spec.shmSizeMiB'],
+  [
+    'volume name in upper case',
+    { spec: { ...OK_SPEC, volumes: [{ name: 'Data', mountPath: '/data' }] } },
+    'spec.volumes.0.name',
+  ],
+  [
+    'relative mountPath',
+    { spec: { ...OK_SPEC, volumes: [{ name: 'data', mountPath: 'data' }] } },
+    'spec.volumes.0.mountPath',
+  ],
+  [
+    'mountPath "/"',
+    { spec: { ...OK_SPEC, volumes: [{ name: 'data', mountPath: '/' }] } },
+    'spec.volumes.0.mountPath',
+  ],
+  [
+    'hostPath with ".."',
+    { spec: { ...OK_SPEC, hostPaths: [{ path: '/datasets/../etc', mountPath: '/d' }] } },
+    'spec.hostPaths.0.path',
+  ],
+  [
+    'hostPath with a trailing "/"',
+    { spec: { ...OK_SPEC, hostPaths: [{ path: '/datasets/', mountPath: '/d' }] } },
+    'spec.hostPaths.0.path',
+  ],
+  ['Docker mounts field', { spec: { ...OK_SPEC, mounts: [] } }, 'spec.mounts'],
+  ['label key with a space', { labels: { 'a b': 'x' }, spec: OK_SPEC }, 'labels'],
+  ['label value with "="', { labels: { team: 'a=b' }, spec: OK_SPEC }, 'labels'],
+  [
+    'too many annotations',
+    {
+      annotations: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])),
+      spec: OK_SPEC,
+    },
+    'annotations',
+  ],
+  [
+    'annotation value too long',
+    { annotations: { note: 'x'.repeat(4097) }, spec: OK_SPEC },
+    'annotations',
+  ],
   ['bad name', { name: 'Not OK!', spec: OK_SPEC }, 'name'],
   ['unknown top-level field', { spec: OK_SPEC, priority: 1 }, 'priority'],
   ['no spec', { name: 'x' }, 'spec'],
@@ -112,6 +165,24 @@ for (const dbKind of testDatabases()) {
       );
     });
 
+    test('two mounts at one path → 409 naming the second', async () => {
+      const res = await t.api('POST', '/api/gpu-claims', {
+        token: user,
+        body: {
+          spec: {
+            ...OK_SPEC,
+            volumes: [{ name: 'data', mountPath: '/d' }],
+            hostPaths: [{ path: '/datasets', mountPath: '/d' }],
+          },
+        },
+      });
+      assert.equal(res.status, 409, JSON.stringify(res.body));
+      assert.deepEqual(
+        (res.json.details as { field: string }[]).map((d) => d.field),
+        ['spec.hostPaths.0.mountPath'],
+      );
+    });
+
     test('nothing was written by the refused requests', async () => {
       const res = await t.api('GET', '/api/gpu-claims', { token: user });
       assert.deepEqual(res.json.items, []);
@@ -125,22 +196,60 @@ for (const dbKind of testDatabases()) {
           spec: {
             ...OK_SPEC,
             image: 'registry.example.com:5000/team/train@sha256:' + 'a'.repeat(64),
-            resources: { gpuCount: 4, gpuModel: 'Test', minGpuMemoryMiB: 1000 },
+            resources: {
+              gpuCount: 4,
+              gpuModel: 'Test',
+              minGpuMemoryMiB: 1000,
+              cpus: 2.5,
+              memoryMiB: 8192,
+            },
             command: ['python', 'train.py'],
             env: { EPOCHS: '10' },
             ports: [{ containerPort: 8888 }],
             nodeSelector: { zone: 'a' },
             restartPolicy: 'OnFailure',
+            volumes: [{ name: 'ckpt.v1', mountPath: '/ckpt', readOnly: false }],
+            hostPaths: [{ path: '/datasets/imagenet', mountPath: '/data', readOnly: true }],
+            shmSizeMiB: 4096,
           },
+          labels: { team: 'vision', 'example.com/tier': 'gold' },
+          annotations: { note: 'long free text, = and all' },
         },
       });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       assert.equal(res.json.name, 'train-1');
+      assert.deepEqual(res.json.labels, { team: 'vision', 'example.com/tier': 'gold' });
+      assert.deepEqual(res.json.annotations, { note: 'long free text, = and all' });
       const dup = await t.api('POST', '/api/gpu-claims', {
         token: user,
         body: { name: 'train-1', spec: OK_SPEC },
       });
       assert.equal(dup.status, 409);
+    });
+
+    test('?label=key=value lists the claims with that label only; a bad selector is a 400', async () => {
+      const other = await t.api('POST', '/api/gpu-claims', {
+        token: user,
+        body: { labels: { team: 'nlp' }, spec: OK_SPEC },
+      });
+      assert.equal(other.status, 201);
+      const list = async (q: string): Promise<string[]> => {
+        const res = await t.api('GET', `/api/gpu-claims?${q}`, { token: user });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return (res.json.items as { name: string }[]).map((c) => c.name);
+      };
+      assert.deepEqual(await list('label=team%3Dvision'), ['train-1']);
+      assert.deepEqual(await list('label=example.com%2Ftier%3Dgold'), ['train-1']);
+      assert.deepEqual(await list('label=team%3DVision'), [], 'values compare exactly');
+      assert.deepEqual(await list('label=team%3Dvis'), [], 'no prefix match');
+      assert.deepEqual(await list('label=te_m%3Dvision'), [], '_ is no wildcard');
+      assert.equal((await list('label=team%3Dnlp')).length, 1);
+      for (const bad of ['label=team', 'label=%3Dx', 'label=a%20b%3Dc']) {
+        const res = await t.api('GET', `/api/gpu-claims?${bad}`, { token: user });
+        assert.equal(res.status, 400, bad);
+      }
+      const watch = await t.api('GET', '/api/gpu-claims?watch=1&label=team%3Dnlp', { token: user });
+      assert.equal(watch.status, 400);
     });
   });
 }

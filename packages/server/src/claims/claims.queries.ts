@@ -1,5 +1,5 @@
 import type { ClaimPhase } from '@utopia/shared';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { ClaimRowWithNames } from './claim-view.js';
 
@@ -11,6 +11,35 @@ export interface ClaimFilter {
   name?: string;
   nodeId?: string;
   id?: string;
+  /** A label that must be set to a value; see labelNeedle for how exact the query is. */
+  label?: LabelMatch;
+}
+
+/** LabelMatch is used for `?label=key=value`. */
+export interface LabelMatch {
+  key: string;
+  value: string;
+}
+
+/** parseLabelSelector is used on a selector the schema checked: `key=value`, key without "=". */
+export function parseLabelSelector(selector: string): LabelMatch {
+  const at = selector.indexOf('=');
+  return { key: selector.slice(0, at), value: selector.slice(at + 1) };
+}
+
+/**
+ * labelNeedle is used to find a label in the labels column (JSON of keys and values that hold
+ * no quote or backslash, so `"key":"value"` appears only as that pair). LIKE's wildcards are
+ * escaped with "!". MySQL's LIKE ignores case, so callers keep only rows that hasLabel.
+ */
+export function labelNeedle(m: LabelMatch): string {
+  const escape = (s: string): string => s.replace(/[!%_]/g, (c) => `!${c}`);
+  return `%${escape(JSON.stringify(m.key))}:${escape(JSON.stringify(m.value))}%`;
+}
+
+/** hasLabel is used to check a label exactly, after the query. */
+export function hasLabel(labels: Readonly<Record<string, string>>, m: LabelMatch): boolean {
+  return Object.hasOwn(labels, m.key) && labels[m.key] === m.value;
 }
 
 /** Cursor is used for keyset pagination: newest first, ties broken by id. */
@@ -51,6 +80,10 @@ export function selectClaims(
   if (f.phase !== undefined) q = q.where('c.phase', '=', f.phase);
   if (f.name !== undefined) q = q.where('c.name', '=', f.name);
   if (f.nodeId !== undefined) q = q.where('c.node_id', '=', f.nodeId);
+  if (f.label !== undefined) {
+    const needle = labelNeedle(f.label);
+    q = q.where(sql<boolean>`${sql.ref('c.labels')} like ${needle} escape '!'`);
+  }
   if (after) {
     q = q.where((eb) =>
       eb.or([

@@ -115,6 +115,8 @@ export function newClaimRow(c: {
   ownerId: string;
   spec: ClaimSpec;
   at: string;
+  labels?: Readonly<Record<string, string>>;
+  annotations?: Readonly<Record<string, string>>;
 }): ClaimRow {
   return {
     id: c.id,
@@ -137,7 +139,16 @@ export function newClaimRow(c: {
     created_at: c.at,
     updated_at: c.at,
     version: 1,
+    cpu_millis: cpuMillis(c.spec.resources.cpus),
+    memory_mib: c.spec.resources.memoryMiB ?? 0,
+    labels: c.labels === undefined ? null : JSON.stringify(c.labels),
+    annotations: c.annotations === undefined ? null : JSON.stringify(c.annotations),
   };
+}
+
+/** cpuMillis is used to count CPUs in thousandths, as the scheduler sums them; 0: no limit. */
+export function cpuMillis(cpus: number | undefined): number {
+  return cpus === undefined ? 0 : Math.round(cpus * 1000);
 }
 
 /** insertClaim is used once per claim, by the API, in the transaction that checked the quota. */

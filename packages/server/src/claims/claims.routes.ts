@@ -16,17 +16,23 @@ import { Errors } from '../errors.js';
 import { listEvents } from '../events/events.repository.js';
 import { errors, orEventStream } from '../http/responses.js';
 import { findUserByUsername } from '../users/users.repository.js';
-import { toClaim } from './claim-view.js';
+import { parseStringMap, toClaim } from './claim-view.js';
 import { wantsWatch } from '../watch/watch.service.js';
 import { claimWatchSource } from './claim-watch.js';
-import { decodeCursor, encodeCursor, selectClaims, type ClaimFilter } from './claims.queries.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  hasLabel,
+  parseLabelSelector,
+  selectClaims,
+  type ClaimFilter,
+} from './claims.queries.js';
 import { createClaim, requestClaimDeletion } from './claims.service.js';
 
 // Fields a container runtime knows and Utopia refuses on purpose, with the reason in the error.
 const FORBIDDEN_SPEC_FIELDS: Record<string, string> = {
-  volumes: 'host mounts are not allowed',
-  mounts: 'host mounts are not allowed',
-  binds: 'host mounts are not allowed',
+  mounts: 'use volumes (named volumes) or hostPaths (paths the node allows)',
+  binds: 'use volumes (named volumes) or hostPaths (paths the node allows)',
   privileged: 'privileged containers are not allowed',
   capAdd: 'extra capabilities are not allowed',
   devices: 'devices are assigned by Utopia (GPUs via resources.gpuCount)',
@@ -99,7 +105,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
         tags: ['claims'],
         summary: 'List claims (yours; admins see all), newest first; or watch them (watch=1)',
         description:
-          'With `watch=1` the answer is a text/event-stream of the list and then every change (docs/api.md, "Watch"); `owner=` is the only filter it takes.',
+          '`label=key=value` keeps the claims with that label. With `watch=1` the answer is a text/event-stream of the list and then every change (docs/api.md, "Watch"); `owner=` is the only filter it takes.',
         querystring: ListClaimsQuery,
         headers: WatchHeaders,
         response: { 200: orEventStream(ClaimList), ...errors(400, 401, 403) },
@@ -113,7 +119,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
       }
       if (wantsWatch(q)) {
         // A stream has no pages (limit is ignored) and no filter on what changes (phase, node).
-        const unsupported = (['phase', 'node', 'name', 'cursor'] as const).filter(
+        const unsupported = (['phase', 'node', 'name', 'cursor', 'label'] as const).filter(
           (k) => q[k] !== undefined,
         );
         if (unsupported.length > 0)
@@ -133,12 +139,14 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
         return;
       }
       const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+      const label = q.label === undefined ? undefined : parseLabelSelector(q.label);
       const filter: ClaimFilter = {
         ...(p.role === 'admin' ? {} : { ownerId: p.userId }),
         ...(q.owner === undefined ? {} : { ownerName: q.owner }),
         ...(q.phase === undefined ? {} : { phase: q.phase }),
         ...(q.name === undefined ? {} : { name: q.name }),
         ...(q.node === undefined ? {} : { nodeId: q.node }),
+        ...(label === undefined ? {} : { label }),
       };
       const limit = q.limit ?? 100;
       const rows = await selectClaims(db, filter, limit + 1, after);
@@ -148,7 +156,10 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
         rows.length > limit && last
           ? encodeCursor({ createdAt: last.created_at, id: last.id })
           : null;
-      return { items: page.map((r) => toClaim(r)), nextCursor };
+      // The query may let through a label that differs in case only (MySQL's LIKE): drop it
+      // here; the page may then be short, and the cursor still counts every row it passed.
+      const shown = label ? page.filter((r) => hasLabel(parseStringMap(r.labels), label)) : page;
+      return { items: shown.map((r) => toClaim(r)), nextCursor };
     },
   );
 

@@ -29,6 +29,7 @@ async function validateSpec(db: Db, req: CreateClaimRequest): Promise<void> {
       ]);
     }
   }
+  checkMountPaths(req.spec);
   const nodes = await listNodes(db.kysely);
   const largest = Math.max(0, ...nodes.map((n) => parseGpus(n).length));
   const wanted = req.spec.resources.gpuCount;
@@ -39,6 +40,24 @@ async function validateSpec(db: Db, req: CreateClaimRequest): Promise<void> {
       `spec.resources.gpuCount ${wanted} is more than any node has (largest: ${largest})`,
       [{ field: 'spec.resources.gpuCount', message: `must be at most ${largest}` }],
     );
+  }
+}
+
+// Two mounts at one path would fail only at the node, as a Failed claim: say so at once. A 409,
+// as for a gpuCount no node has: each entry is valid alone (the schema cannot say "unique by
+// mountPath"); together they conflict.
+function checkMountPaths(spec: CreateClaimRequest['spec']): void {
+  const mounts = [
+    ...(spec.volumes ?? []).map((v, i) => ({ field: `spec.volumes.${i}`, path: v.mountPath })),
+    ...(spec.hostPaths ?? []).map((h, i) => ({ field: `spec.hostPaths.${i}`, path: h.mountPath })),
+  ];
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    if (seen.has(m.path))
+      throw Errors.conflict(`${m.field}.mountPath: another mount is already at ${m.path}`, [
+        { field: `${m.field}.mountPath`, message: 'is used twice' },
+      ]);
+    seen.add(m.path);
   }
 }
 
@@ -76,6 +95,8 @@ export async function createClaim(
         ownerId: owner.userId,
         spec: req.spec,
         at,
+        ...(req.labels === undefined ? {} : { labels: req.labels }),
+        ...(req.annotations === undefined ? {} : { annotations: req.annotations }),
       });
       await insertClaim(trx, row);
       await recordEvent(trx, {

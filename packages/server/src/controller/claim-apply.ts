@@ -1,6 +1,6 @@
 // The I/O half of the reconciler: carries out one ClaimAction. Agent calls happen before (never
 // inside) the database transaction that records their outcome.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { AgentCallError, type AgentClient } from '../agent-client/agent-client.js';
 import {
   deleteClaimGuarded,
@@ -11,6 +11,8 @@ import {
 } from '../claims/claims.repository.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { ClaimRow, Database } from '../db/schema.js';
+import { recordVolumesUsed } from '../volumes/volumes.repository.js';
+import { claimNodeRoom } from './node-room.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { deleteEvents } from '../events/events.repository.js';
 import type { ClaimAction, ContainersToRemove } from './claim-decide.js';
@@ -24,6 +26,8 @@ export interface ApplyDeps {
   clock: Clock;
   agents: AgentClient;
   runningCheckMs: number;
+  /** True on MySQL: the bind locks the node row to check its CPU and memory (see node-room). */
+  supportsRowLocks: boolean;
   /** Called after a claim gave GPUs back, so pending claims get another chance at once. */
   onGpusReleased(): void;
 }
@@ -83,6 +87,7 @@ export async function applyClaimAction(
         },
         { type: 'Normal', reason: 'Started', message: action.message },
         at,
+        { inTransaction: (trx) => recordVolumes(claim, action.volumeNames, trx, at) },
       );
       return done({ requeueAfterMs: deps.runningCheckMs });
     case 'retryLater':
@@ -184,33 +189,60 @@ async function bind(
   at: string,
 ): Promise<void> {
   try {
-    await applyTransition(
-      deps.db,
-      claim,
-      {
-        phase: 'Scheduled',
-        node_id: action.nodeId,
-        gpu_ids: formatGpuIds(action.gpuIndices),
-        container_id: null,
-        reason: 'Scheduled',
-        message: action.message,
-        placement: JSON.stringify(action.placement),
-        reschedule_requested_at: null,
-      },
-      { type: 'Normal', reason: 'Scheduled', message: action.message },
-      at,
-      {
-        inTransaction: async (trx) => {
-          await releaseGpus(trx, claim.id);
-          await reserveGpus(trx, claim.id, action.nodeId, action.gpuIndices, at);
-        },
-      },
-    );
+    await deps.db.transaction().execute(async (trx) => {
+      // First, before the claim's own row: the node's lock orders concurrent binds there.
+      await claimNodeRoom(trx, roomOf(claim, action.nodeId), deps.supportsRowLocks);
+      await bindIn(trx, claim, action, at);
+    });
   } catch (e) {
     // Another claim took one of these GPUs first: the transaction rolled back; try again.
     if (isUniqueViolation(e)) throw new StaleClaimError(claim.id);
     throw e;
   }
+}
+
+function roomOf(claim: ClaimRow, nodeId: string): Parameters<typeof claimNodeRoom>[1] {
+  return { claimId: claim.id, nodeId, cpuMillis: claim.cpu_millis, memoryMiB: claim.memory_mib };
+}
+
+async function recordVolumes(
+  claim: ClaimRow,
+  names: readonly string[],
+  trx: Transaction<Database>,
+  at: string,
+): Promise<void> {
+  if (names.length === 0 || claim.node_id === null) return;
+  await recordVolumesUsed(trx, { ownerId: claim.owner_id, names, nodeId: claim.node_id, at });
+}
+
+async function bindIn(
+  trx: Transaction<Database>,
+  claim: ClaimRow,
+  action: Extract<ClaimAction, { kind: 'bind' }>,
+  at: string,
+): Promise<void> {
+  await applyTransition(
+    trx,
+    claim,
+    {
+      phase: 'Scheduled',
+      node_id: action.nodeId,
+      gpu_ids: formatGpuIds(action.gpuIndices),
+      container_id: null,
+      reason: 'Scheduled',
+      message: action.message,
+      placement: JSON.stringify(action.placement),
+      reschedule_requested_at: null,
+    },
+    { type: 'Normal', reason: 'Scheduled', message: action.message },
+    at,
+    {
+      inTransaction: async (trx) => {
+        await releaseGpus(trx, claim.id);
+        await reserveGpus(trx, claim.id, action.nodeId, action.gpuIndices, at);
+      },
+    },
+  );
 }
 
 async function createContainer(

@@ -110,7 +110,84 @@ describe('decideClaimAction: Scheduled × node state', () => {
       env_vars: ['A=b'],
       port_mappings: [],
       command: ['sleep', '60'],
+      shm_size_mib: 2048,
     });
+  });
+
+  it("asks for the claim's limits, its owner's volumes and its host paths", () => {
+    const storage: ClaimSpec = {
+      ...spec(),
+      resources: { gpuCount: 2, cpus: 1.5, memoryMiB: 3000 },
+      volumes: [{ name: 'data', mountPath: '/data' }],
+      hostPaths: [{ path: '/datasets/imagenet', mountPath: '/in', readOnly: true }],
+    };
+    const s = { ...state(bound('Scheduled'), NODE_STATES.ready), spec: storage };
+    const a = decideClaimAction(s, OPTS);
+    assert.equal(a.kind, 'createContainer');
+    if (a.kind !== 'createContainer') return;
+    assert.equal(a.request.cpus, 1.5);
+    assert.equal(a.request.memory_mib, 3000);
+    assert.equal(a.request.shm_size_mib, 1500, 'half of the memory limit, under 2 GiB');
+    assert.deepEqual(a.request.named_volumes, [
+      { owner: 'u', name: 'data', mount_path: '/data', read_only: false },
+    ]);
+    assert.deepEqual(a.request.host_paths, [
+      { path: '/datasets/imagenet', mount_path: '/in', read_only: true },
+    ]);
+    const started = decideClaimAction(
+      { ...s, created: { kind: 'created', containerId: 'ctr-9' } },
+      OPTS,
+    );
+    assert.equal(started.kind, 'markRunning');
+    if (started.kind === 'markRunning') assert.deepEqual(started.volumeNames, ['data']);
+  });
+});
+
+describe('decideClaimAction: Pending with limits and volumes', () => {
+  const small = mockNode({ id: 'node-a', capacity: { cpuMillis: 4000, memoryMiB: 2048 } });
+  const big = mockNode({
+    id: 'node-b',
+    gpuCount: 8,
+    capacity: { cpuMillis: 4000, memoryMiB: 65536 },
+  });
+  const cluster = (volumeNodes: Record<string, string[]> = {}): ClaimState['cluster'] => ({
+    nodes: [small, big],
+    reservations: [],
+    usage: [{ nodeId: 'node-b', claimId: 'x', cpuMillis: 0, memoryMiB: 64512 }],
+    volumeNodes,
+  });
+  const withLimits = (extra: Partial<ClaimSpec>): ClaimSpec => ({
+    ...spec(),
+    resources: { gpuCount: 1, memoryMiB: 4096 },
+    ...extra,
+  });
+
+  it('an over-limit memoryMiB stays Pending, saying how much is free', () => {
+    const s = {
+      ...state(claimRow(), NODE_STATES.none, { cluster: cluster() }),
+      spec: withLimits({}),
+    };
+    const a = decideClaimAction(s, OPTS);
+    assert.equal(a.kind, 'recordUnschedulable');
+    if (a.kind !== 'recordUnschedulable') return;
+    assert.equal(
+      a.message,
+      '0/2 nodes fit: 2 have insufficient memory: at most 2048 free of 2048 MiB, 4096 asked',
+    );
+  });
+
+  it("prefers the node with the claim's volume", () => {
+    const vol = { volumes: [{ name: 'data', mountPath: '/data' }] };
+    const fits = withLimits({ ...vol, resources: { gpuCount: 1, memoryMiB: 1024 } });
+    const here = {
+      ...state(claimRow(), NODE_STATES.none, { cluster: cluster({ data: ['node-b'] }) }),
+      spec: fits,
+    };
+    const a = decideClaimAction(here, OPTS);
+    assert.equal(a.kind === 'bind' ? a.nodeId : a.kind, 'node-b');
+    const none = { ...here, cluster: cluster({ data: [] }) };
+    const b = decideClaimAction(none, OPTS);
+    assert.equal(b.kind === 'bind' ? b.nodeId : b.kind, 'node-a', 'best fit without a volume');
   });
 });
 
@@ -199,7 +276,9 @@ describe('decideClaimAction: Pending', () => {
   const node = mockNode({ id: 'node-a', gpuCount: 4 });
   it('binds to a node that fits, with its placement metrics', () => {
     const a = decideClaimAction(
-      state(claimRow(), NODE_STATES.none, { cluster: { nodes: [node], reservations: [] } }),
+      state(claimRow(), NODE_STATES.none, {
+        cluster: { nodes: [node], reservations: [], usage: [], volumeNodes: {} },
+      }),
       OPTS,
     );
     assert.equal(a.kind, 'bind');
@@ -212,6 +291,8 @@ describe('decideClaimAction: Pending', () => {
     const full = {
       nodes: [node],
       reservations: [0, 1, 2].map((gpuIndex) => ({ nodeId: 'node-a', gpuIndex, claimId: 'x' })),
+      usage: [],
+      volumeNodes: {},
     };
     const first = decideClaimAction(state(claimRow(), NODE_STATES.none, { cluster: full }), OPTS);
     assert.equal(first.kind, 'recordUnschedulable');
@@ -289,7 +370,12 @@ describe('decideClaimAction: a drain moves bound claims', () => {
   }
   it('a claim that already left the node ignores a stale request', () => {
     const s = state(claimRow(drained), NODE_STATES.none, {
-      cluster: { nodes: [mockNode({ id: 'node-b' })], reservations: [] },
+      cluster: {
+        nodes: [mockNode({ id: 'node-b' })],
+        reservations: [],
+        usage: [],
+        volumeNodes: {},
+      },
     });
     assert.equal(summary(decideClaimAction(s, OPTS)), 'bind');
   });

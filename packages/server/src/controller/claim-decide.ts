@@ -1,8 +1,8 @@
 // The reconciler's choice of next step, as a pure function of what it perceived (Nomad's
 // reconciler shape: compute the action from state, then let a thin layer do the I/O).
-import type { AgentCreateContainerRequest } from '@utopia/shared';
+import { shmSizeMiBOf, type AgentCreateContainerRequest } from '@utopia/shared';
 import type { AgentTarget } from '../agent-client/agent-client.js';
-import { parseGpuIds } from '../claims/claims.repository.js';
+import { cpuMillis, parseGpuIds } from '../claims/claims.repository.js';
 import { schedule, type PlacementMetrics } from '../scheduler/index.js';
 import {
   isDeleting,
@@ -31,7 +31,8 @@ export type ClaimAction =
       placement: PlacementMetrics;
     }
   | { kind: 'createContainer'; target: AgentTarget; request: AgentCreateContainerRequest }
-  | { kind: 'markRunning'; containerId: string; message: string }
+  /** volumeNames: the named volumes that now exist on the claim's node. */
+  | { kind: 'markRunning'; containerId: string; message: string; volumeNames: readonly string[] }
   /** The agent could not be asked (or refused for now): say so once, then retry with backoff. */
   | { kind: 'retryLater'; message: string | undefined; error: Error }
   | { kind: 'fail'; reason: string; message: string }
@@ -121,10 +122,14 @@ function decidePending(state: ClaimState, opts: DecideOptions): ClaimAction {
         ? {}
         : { minGpuMemoryMiB: spec.resources.minGpuMemoryMiB }),
       ...(spec.nodeSelector === undefined ? {} : { nodeSelector: spec.nodeSelector }),
+      cpuMillis: cpuMillis(spec.resources.cpus),
+      memoryMiB: spec.resources.memoryMiB ?? 0,
+      ...(spec.volumes?.length ? { volumeNodes: state.cluster.volumeNodes } : {}),
     },
     state.cluster.nodes,
     state.cluster.reservations,
     opts.policy,
+    state.cluster.usage,
   );
   if (!result.placed) {
     // Say why, once: rewriting the same reason on every retry would only churn the row. Woken
@@ -168,6 +173,7 @@ function decideScheduled(state: ClaimState, opts: DecideOptions): ClaimAction {
       kind: 'markRunning',
       containerId: created.containerId,
       message: `container ${created.containerId.slice(0, 12)} started on ${state.node.hostname}`,
+      volumeNames: (state.spec.volumes ?? []).map((v) => v.name),
     };
   }
   if (created?.kind === 'refused') {
@@ -194,6 +200,28 @@ function createRequest({ claim, spec }: ClaimState): AgentCreateContainerRequest
       protocol: p.protocol ?? 'tcp',
     })),
     ...(spec.command === undefined ? {} : { command: spec.command }),
+    ...(spec.resources.cpus === undefined ? {} : { cpus: spec.resources.cpus }),
+    ...(spec.resources.memoryMiB === undefined ? {} : { memory_mib: spec.resources.memoryMiB }),
+    shm_size_mib: shmSizeMiBOf(spec),
+    ...(spec.volumes?.length
+      ? {
+          named_volumes: spec.volumes.map((v) => ({
+            owner: claim.owner_id,
+            name: v.name,
+            mount_path: v.mountPath,
+            read_only: v.readOnly ?? false,
+          })),
+        }
+      : {}),
+    ...(spec.hostPaths?.length
+      ? {
+          host_paths: spec.hostPaths.map((h) => ({
+            path: h.path,
+            mount_path: h.mountPath,
+            read_only: h.readOnly ?? false,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -81,6 +81,9 @@ class FakeAgents implements AgentClient {
   openWebSocket(): never {
     throw new Error('not used by the reconciler');
   }
+  deleteVolume(): never {
+    throw new Error('not used by the reconciler');
+  }
 }
 
 let db: Db;
@@ -113,6 +116,7 @@ function reconciler(): (id: string) => Promise<{ requeueAfterMs?: number }> {
     db: db.kysely,
     clock: { now: () => Date.parse(AT) + 1000 },
     agents,
+    supportsRowLocks: false,
     agentTokenKey: 'key',
     policy: 'best-fit',
     runningCheckMs: 10_000,

@@ -30,6 +30,8 @@ export interface ReconcilerDeps {
   runningCheckMs: number;
   restartBackoffMs: number;
   metrics: ControllerMetrics;
+  /** True on MySQL: the bind locks the node row to check its CPU and memory (see node-room). */
+  supportsRowLocks: boolean;
   /** Called after a claim gave GPUs back, so pending claims get another chance at once. */
   onGpusReleased(): void;
 }
@@ -106,7 +108,10 @@ async function perceive(
   const needs = observationsFor(claim, node);
   const state: ClaimState = { claim, spec: parseSpec(claim), node };
   if (created) state.created = created;
-  if (needs.cluster) state.cluster = await readClusterSnapshot(deps.db);
+  if (needs.cluster) {
+    const names = (state.spec.volumes ?? []).map((v) => v.name);
+    state.cluster = await readClusterSnapshot(deps.db, { ownerId: claim.owner_id, names });
+  }
   if (node.kind === 'ready' && needs.container && claim.container_id !== null)
     state.container = await observeContainer(deps.agents, node, claim.container_id);
   if (node.kind === 'ready' && needs.claimContainers) {

@@ -3,7 +3,7 @@
 import type { ClaimSpec } from '@utopia/shared';
 import type { AgentTarget } from '../agent-client/agent-client.js';
 import type { ClaimRow } from '../db/schema.js';
-import type { NodeView, ReservationView, SchedulingPolicy } from '../scheduler/index.js';
+import type { NodeView, ReservationView, SchedulingPolicy, UsageView } from '../scheduler/index.js';
 
 /** NodeState is used to say what the claim's node is now, as far as the controller can act on it. */
 export type NodeState =
@@ -29,6 +29,10 @@ export type CreateOutcome =
 export interface ClusterView {
   nodes: readonly NodeView[];
   reservations: readonly ReservationView[];
+  /** CPU and memory held by bound claims. */
+  usage: readonly UsageView[];
+  /** For each of this claim's named volumes, the nodes that hold one (owner's own only). */
+  volumeNodes: Readonly<Record<string, readonly string[]>>;
 }
 
 /** ClaimState is used as the whole input of one decision. */

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import { listReservations } from '../claims/claims.repository.js';
+import { listUsage } from '../claims/claim-usage.repository.js';
+import { volumeNodes } from '../volumes/volumes.repository.js';
 import type { Database, NodeRow } from '../db/schema.js';
 import { parseGpus, parseLabels } from '../nodes/node-records.js';
 import { listNodes } from '../nodes/nodes.repository.js';
@@ -20,13 +22,29 @@ export function toNodeView(row: NodeRow): NodeView {
       model: g.model,
       memoryTotalMiB: g.memoryTotalMiB,
     })),
+    ...(row.cpu_millis === null || row.memory_mib === null
+      ? {}
+      : { capacity: { cpuMillis: row.cpu_millis, memoryMiB: row.memory_mib } }),
   };
 }
 
-/** readClusterSnapshot is used before scheduling: every node and every reservation, as they are now. */
-export async function readClusterSnapshot(db: Kysely<Database>): Promise<ClusterView> {
-  const [nodes, reservations] = await Promise.all([listNodes(db), listReservations(db)]);
+/**
+ * readClusterSnapshot is used before scheduling: every node, reservation and bound claim's CPU
+ * and memory as they are now, and where the claim owner's volumes of these names live.
+ */
+export async function readClusterSnapshot(
+  db: Kysely<Database>,
+  volumes: { ownerId: string; names: readonly string[] } = { ownerId: '', names: [] },
+): Promise<ClusterView> {
+  const [nodes, reservations, usage, holders] = await Promise.all([
+    listNodes(db),
+    listReservations(db),
+    listUsage(db),
+    volumeNodes(db, volumes.ownerId, volumes.names),
+  ]);
   return {
+    usage,
+    volumeNodes: holders,
     nodes: nodes.map(toNodeView),
     reservations: reservations.map((r) => ({
       nodeId: r.node_id,

@@ -74,6 +74,7 @@ export function createController(ctx: AppContext, log: Log): Controller {
       runningCheckMs: cfg.runningCheckMs,
       restartBackoffMs: cfg.restartBackoffMs,
       metrics: ctx.metrics,
+      supportsRowLocks: ctx.db.supportsRowLocks,
       onGpusReleased: () => enqueue(['Pending']),
     });
     const workers = processQueue(

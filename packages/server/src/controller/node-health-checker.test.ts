@@ -15,6 +15,8 @@ const AT = '2026-01-01T00:00:00.000Z';
 /** FleetAgents is used as the AgentClient: each node answers its figures, or fails. */
 class FleetAgents implements AgentClient {
   readonly figures = new Map<string, { util: number; gpus: number }>();
+  /** What each node reports as its capacity; none: an agent that reports none. */
+  readonly capacity = new Map<string, { cpus: number; memory_mib: number }>();
   readonly down = new Set<string>();
   inFlight = 0;
   maxInFlight = 0;
@@ -45,7 +47,15 @@ class FleetAgents implements AgentClient {
       load_average: [0, 0, 0],
       uptime: 1,
     };
-    return { node_id: t.nodeId, cpu_usage_percent: 1, memory_usage_percent: 1, gpus, system };
+    const capacity = this.capacity.get(t.nodeId);
+    return {
+      node_id: t.nodeId,
+      cpu_usage_percent: 1,
+      memory_usage_percent: 1,
+      gpus,
+      system,
+      ...(capacity ? { capacity } : {}),
+    };
   }
   async listContainers(): Promise<AgentContainerInfo[]> {
     return [];
@@ -68,6 +78,9 @@ class FleetAgents implements AgentClient {
   openWebSocket(): never {
     throw new Error('not used');
   }
+  deleteVolume(): never {
+    throw new Error('not used');
+  }
 }
 
 let db: Db;
@@ -84,6 +97,8 @@ beforeEach(async () => {
 });
 afterEach(() => db.close());
 
+let nodesChanged = 0;
+
 function checker(concurrency = 64): { pollOnce(): Promise<void> } {
   return createNodeHealthChecker({
     db: db.kysely,
@@ -93,7 +108,7 @@ function checker(concurrency = 64): { pollOnce(): Promise<void> } {
     graceMs: 1000,
     concurrency,
     liveFigures: live,
-    onNodesChanged: () => undefined,
+    onNodesChanged: () => void nodesChanged++,
     onClaimChanged: () => undefined,
     log: () => undefined,
   });
@@ -205,6 +220,25 @@ describe('node health polling', () => {
     await db.kysely.deleteFrom('nodes').where('id', '=', 'n2').execute();
     await poll();
     assert.equal(live.size, 0);
+  });
+
+  it('stores the capacity an agent reports, writing (and waking Pending claims) only on change', async () => {
+    await addNode('n1');
+    const poll = checker().pollOnce;
+    await poll();
+    assert.equal((await findNodeView(db.kysely, 'n1'))?.node.capacity, null, 'none reported');
+    agents.capacity.set('n1', { cpus: 15.5, memory_mib: 65536 });
+    nodesChanged = 0;
+    await poll();
+    const view = await findNodeView(db.kysely, 'n1');
+    assert.deepEqual(view?.node.capacity, { cpus: 15.5, memoryMiB: 65536 });
+    assert.equal(nodesChanged, 1, 'more room may place a Pending claim');
+    await poll();
+    assert.equal(await versionOf('n1'), view?.version, 'the same capacity writes nothing');
+    agents.capacity.set('n1', { cpus: 15.5, memory_mib: 32768 });
+    await poll();
+    assert.equal((await findNodeView(db.kysely, 'n1'))?.node.capacity?.memoryMiB, 32768);
+    assert.equal(nodesChanged, 2);
   });
 
   it('polls at most `concurrency` agents at once', async () => {

@@ -123,8 +123,12 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
     const stored = parseGpus(node);
     const gpus = mergeLiveFigures(stored, live);
     const inventoryChanged = inventoryOf(gpus) !== inventoryOf(stored);
+    const capacity = capacityOf(r.metrics);
+    const capacityChanged =
+      capacity !== undefined &&
+      (capacity.cpu_millis !== node.cpu_millis || capacity.memory_mib !== node.memory_mib);
     const becameOnline = node.status !== 'Online';
-    if (becameOnline || inventoryChanged) {
+    if (becameOnline || inventoryChanged || capacityChanged) {
       // The row changes anyway: it takes the figures of this moment along.
       const ok = await updateNodeGuarded(deps.db, node.id, node.version, {
         status: 'Online',
@@ -132,7 +136,10 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
         last_heartbeat_at: at,
         updated_at: at,
         ...(becameOnline ? { status_changed_at: at } : {}),
+        ...(capacityChanged ? capacity : {}),
       });
+      // More (or less) room on a node can place a Pending claim.
+      if (ok && capacityChanged && !becameOnline) deps.onNodesChanged();
       if (ok && becameOnline) {
         await recordEvent(deps.db, {
           kind: 'Node',
@@ -177,6 +184,15 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
   }
 
   return { pollOnce };
+}
+
+/** capacityOf is used to read the capacity an agent reports, as the nodes table keeps it. */
+export function capacityOf(
+  metrics: AgentMetricsResponse | undefined,
+): { cpu_millis: number; memory_mib: number } | undefined {
+  const c = metrics?.capacity;
+  if (c === undefined) return undefined;
+  return { cpu_millis: Math.round(c.cpus * 1000), memory_mib: c.memory_mib };
 }
 
 // What a node has, not how busy it is: a change here is worth a write.

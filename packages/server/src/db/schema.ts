@@ -61,6 +61,9 @@ export interface NodesTable {
   created_at: string;
   updated_at: string;
   version: number;
+  /** Capacity for claims as the agent reports it (thousandths of a CPU, MiB); null: unknown. */
+  cpu_millis: number | null;
+  memory_mib: number | null;
 }
 
 /** GpuClaimsTable is used to type GPU claims: spec columns are the user's, the rest the controller's. */
@@ -87,6 +90,22 @@ export interface GpuClaimsTable {
   created_at: string;
   updated_at: string;
   version: number;
+  /** The spec's limits, summed per node by the scheduler; 0: none asked. */
+  cpu_millis: number;
+  memory_mib: number;
+  /** JSON string maps; null: none. */
+  labels: string | null;
+  annotations: string | null;
+}
+
+/** VolumesTable is used to track named volumes: (owner, name, node) is unique. */
+export interface VolumesTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  node_id: string;
+  created_at: string;
+  last_used_at: string;
 }
 
 /** GpuReservationsTable is used to hold GPUs for claims: (node_id, gpu_index) is the primary key. */
@@ -166,6 +185,7 @@ export interface Database {
   settings: SettingsTable;
   resource_changes: ResourceChangesTable;
   proxy_tickets: ProxyTicketsTable;
+  volumes: VolumesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -178,3 +198,4 @@ export type ClaimRow = Selectable<GpuClaimsTable>;
 export type ReservationRow = Selectable<GpuReservationsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type ResourceChangeRow = Selectable<ResourceChangesTable>;
+export type VolumeRow = Selectable<VolumesTable>;

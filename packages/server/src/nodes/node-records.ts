@@ -40,6 +40,10 @@ export function toNode(row: NodeRow, holders: ReadonlyMap<number, string>): Node
     gpus,
     gpuCount: gpus.length,
     gpusReserved: holders.size,
+    capacity:
+      row.cpu_millis === null || row.memory_mib === null
+        ? null
+        : { cpus: row.cpu_millis / 1000, memoryMiB: row.memory_mib },
     agentVersion: row.agent_version,
     address: row.address,
     tunnelPort: row.tunnel_port,

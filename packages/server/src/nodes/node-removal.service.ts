@@ -5,6 +5,7 @@ import type { Database } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { Errors } from '../errors.js';
 import { deleteEvents } from '../events/events.repository.js';
+import { deleteVolumesOfNode } from '../volumes/volumes.repository.js';
 import { agentTargetOf } from './node-records.js';
 import { deleteNodeRow, findNode, updateNodeGuarded } from './nodes.repository.js';
 
@@ -52,6 +53,8 @@ export async function deleteNode(deps: NodeRemovalDeps, nodeId: string): Promise
     const claims = await claimIdsOnNode(trx, nodeId);
     await deleteNodeRow(trx, nodeId);
     await deleteEvents(trx, 'Node', nodeId);
+    // Its volumes stay on that machine, out of Utopia's reach: their records go with the node.
+    await deleteVolumesOfNode(trx, nodeId);
     return claims;
   });
 }

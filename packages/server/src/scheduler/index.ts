@@ -1,6 +1,7 @@
 // Public surface of the scheduler: the controller imports from here only.
 export type {
   GpuView,
+  NodeCapacityView,
   NodeScore,
   NodeStatus,
   NodeView,
@@ -9,6 +10,7 @@ export type {
   PlacementResult,
   ReservationView,
   SchedulingPolicy,
+  UsageView,
 } from './types.js';
 export { DEFAULT_SCHEDULING_POLICY, SCHEDULING_POLICIES } from './types.js';
 export {

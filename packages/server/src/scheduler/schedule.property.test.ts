@@ -12,6 +12,7 @@ import type {
   PlacementRequest,
   ReservationView,
   SchedulingPolicy,
+  UsageView,
 } from './types.js';
 import { mulberry32, type Rng } from '../testing/random.js';
 
@@ -45,7 +46,36 @@ function randomNode(rng: Rng, i: number): NodeView {
     gpus: Array.from({ length: gpuCount }, (_, g) =>
       mockGpu(g, { model: pick(rng, MODELS), memoryTotalMiB: pick(rng, [16384, 40960, 81920]) }),
     ),
+    ...(rng() < 0.7
+      ? { capacity: { cpuMillis: pick(rng, [4000, 16000]), memoryMiB: pick(rng, [8192, 65536]) } }
+      : {}),
   });
+}
+
+function randomUsage(rng: Rng, nodes: readonly NodeView[]): UsageView[] {
+  return nodes.flatMap((node) =>
+    rng() < 0.5
+      ? [
+          {
+            nodeId: node.id,
+            claimId: pick(rng, ['c1', 'x', 'y']),
+            cpuMillis: pick(rng, [0, 2000, 8000]),
+            memoryMiB: pick(rng, [0, 4096, 32768]),
+          },
+        ]
+      : [],
+  );
+}
+
+/** Oracle: whether the claim's CPU and memory fit beside the other claims on the node. */
+function hasRoom(node: NodeView, req: PlacementRequest, usage: readonly UsageView[]): boolean {
+  if (node.capacity === undefined) return true;
+  const others = usage.filter((u) => u.nodeId === node.id && u.claimId !== req.claimId);
+  const sum = (f: (u: UsageView) => number): number => others.reduce((s, u) => s + f(u), 0);
+  return (
+    (req.cpuMillis ?? 0) <= Math.max(0, node.capacity.cpuMillis - sum((u) => u.cpuMillis)) &&
+    (req.memoryMiB ?? 0) <= Math.max(0, node.capacity.memoryMiB - sum((u) => u.memoryMiB))
+  );
 }
 
 function randomReservations(rng: Rng, nodes: readonly NodeView[]): ReservationView[] {
@@ -63,6 +93,8 @@ function randomRequest(rng: Rng): PlacementRequest {
     ...(rng() < 0.3 ? { gpuModel: pick(rng, MODELS) } : {}),
     ...(rng() < 0.3 ? { minGpuMemoryMiB: pick(rng, [20000, 40960]) } : {}),
     ...(rng() < 0.3 ? { nodeSelector: { zone: pick(rng, ['a', 'b']) } } : {}),
+    ...(rng() < 0.4 ? { cpuMillis: pick(rng, [1000, 8000]) } : {}),
+    ...(rng() < 0.4 ? { memoryMiB: pick(rng, [2048, 16384]) } : {}),
   };
 }
 
@@ -107,13 +139,19 @@ function checkSeed(seed: number): void {
   const reservations = randomReservations(rng, nodes);
   const req = randomRequest(rng);
   const policy = pick(rng, ['first-fit', 'best-fit'] as const);
-  const result = schedule(req, nodes, reservations, policy);
+  const usage = randomUsage(rng, nodes);
+  const result = schedule(req, nodes, reservations, policy, usage);
 
   // 1. Deterministic, and independent of input order.
-  assert.deepEqual(schedule(req, nodes, reservations, policy), result);
-  assert.deepEqual(schedule(req, shuffle(rng, nodes), shuffle(rng, reservations), policy), result);
+  assert.deepEqual(schedule(req, nodes, reservations, policy, usage), result);
+  assert.deepEqual(
+    schedule(req, shuffle(rng, nodes), shuffle(rng, reservations), policy, shuffle(rng, usage)),
+    result,
+  );
 
-  const fits = nodes.filter((n) => usableGpus(n, req, reservations).length >= req.gpuCount);
+  const fits = nodes.filter(
+    (n) => usableGpus(n, req, reservations).length >= req.gpuCount && hasRoom(n, req, usage),
+  );
   if (!result.placed) {
     // 2. Nothing placed means no node could take it.
     assert.deepEqual(fits, []);
@@ -123,6 +161,7 @@ function checkSeed(seed: number): void {
   const node = nodes.find((n) => n.id === result.nodeId);
   assert.ok(node);
   const usable = usableGpus(node, req, reservations);
+  assert.ok(hasRoom(node, req, usage), 'the claim fits the CPU and memory left on its node');
   assert.equal(new Set(result.gpuIndices).size, req.gpuCount);
   for (const i of result.gpuIndices) assert.ok(usable.includes(i), `GPU ${i} is not usable`);
   // 4. The policy picks the node: first by id, or fewest free GPUs left (then id).

@@ -222,3 +222,66 @@ describe('schedule: idempotence', () => {
     assert.deepEqual(placedOn(again), placedOn(first));
   });
 });
+
+describe('schedule: CPU and memory', () => {
+  const nodes = [
+    mockNode({ id: 'node-1', gpuCount: 2, capacity: { cpuMillis: 4000, memoryMiB: 16384 } }),
+    mockNode({ id: 'node-2', gpuCount: 2, capacity: { cpuMillis: 8000, memoryMiB: 8192 } }),
+  ];
+  const usage = [
+    { nodeId: 'node-1', claimId: 'x', cpuMillis: 0, memoryMiB: 14336 },
+    { nodeId: 'node-2', claimId: 'y', cpuMillis: 0, memoryMiB: 4096 },
+  ];
+
+  it('places where the memory fits beside the bound claims', () => {
+    const req = { claimId: 'c1', gpuCount: 1, memoryMiB: 4096 };
+    assert.deepEqual(placedOn(schedule(req, nodes, [], 'best-fit', usage)), ['node-2', [0]]);
+  });
+
+  it('stays unplaced with the closest miss in the reason, counted as exhausted', () => {
+    const req = { claimId: 'c1', gpuCount: 1, memoryMiB: 6144 };
+    const result = schedule(req, nodes, [], 'best-fit', usage);
+    assert.equal(
+      placedOn(result),
+      '0/2 nodes fit: 2 have insufficient memory: at most 4096 free of 8192 MiB, 6144 asked',
+    );
+    assert.deepEqual(result.metrics.exhaustedByDimension, { memory: 2 });
+  });
+
+  it('names one node exactly, and CPU in whole CPUs', () => {
+    const one = [nodes[0] ?? mockNode()];
+    const req = { claimId: 'c1', gpuCount: 1, cpuMillis: 4500 };
+    assert.equal(
+      placedOn(schedule(req, one, [], 'best-fit', usage)),
+      '0/1 nodes fit: 1 has insufficient CPU: 4 free of 4, 4.5 asked',
+    );
+  });
+
+  it('GPUs come first: a node without free GPUs is exhausted on gpu, not memory', () => {
+    const req = { claimId: 'c1', gpuCount: 2, memoryMiB: 99999 };
+    const reservations = reserve('z', 'node-2', [0]);
+    const result = schedule(req, nodes, reservations, 'best-fit', usage);
+    assert.deepEqual(result.metrics.exhaustedByDimension, { memory: 1, gpu: 1 });
+  });
+});
+
+describe('schedule: volume affinity', () => {
+  const nodes = [mockNode({ id: 'node-1', gpuCount: 8 }), mockNode({ id: 'node-2', gpuCount: 1 })];
+
+  it('prefers the node holding the named volume over the best fit', () => {
+    const req = { claimId: 'c1', gpuCount: 1, volumeNodes: { data: ['node-1'] } };
+    assert.deepEqual(placedOn(schedule(req, nodes, [], 'best-fit')), ['node-1', [0]]);
+    assert.deepEqual(placedOn(schedule(req, nodes, [], 'first-fit')), ['node-1', [0]]);
+  });
+
+  it('is only a preference: a full holder leaves the claim to another node', () => {
+    const req = { claimId: 'c1', gpuCount: 1, volumeNodes: { data: ['node-2'] } };
+    const full = reserve('other', 'node-2', [0]);
+    assert.deepEqual(placedOn(schedule(req, nodes, full, 'best-fit')), ['node-1', [0]]);
+  });
+
+  it('a volume held nowhere changes nothing', () => {
+    const req = { claimId: 'c1', gpuCount: 1, volumeNodes: { data: [] } };
+    assert.deepEqual(placedOn(schedule(req, nodes, [], 'best-fit')), ['node-2', [0]]);
+  });
+});

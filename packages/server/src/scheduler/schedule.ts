@@ -8,6 +8,7 @@ import type {
   PlacementResult,
   ReservationView,
   SchedulingPolicy,
+  UsageView,
 } from './types.js';
 
 /**
@@ -19,9 +20,10 @@ export function schedule(
   nodes: readonly NodeView[],
   reservations: readonly ReservationView[],
   policy: SchedulingPolicy,
+  usage: readonly UsageView[] = [],
 ): PlacementResult {
   const invalid = formatInvalidRequestReason(req);
   // Zero nodes evaluated: the request is rejected before the pipeline runs.
   if (invalid !== undefined) return { placed: false, reason: invalid, metrics: emptyMetrics(0) };
-  return createStack(reservations, policy).select(req, nodes);
+  return createStack(reservations, policy, usage).select(req, nodes);
 }

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GpuFit } from './capacity.js';
 import { mockNode } from './mock.js';
-import { BestFitScorer, FirstFitScorer, meanScore, scorersFor, type Candidate } from './scorers.js';
+import {
+  BestFitScorer,
+  FirstFitScorer,
+  meanScore,
+  scorersFor,
+  VolumeAffinityScorer,
+  type Candidate,
+} from './scorers.js';
+import type { PlacementRequest } from './types.js';
 
 const req = { claimId: 'c1', gpuCount: 1 };
 const candidate = (freeAfter: number): Candidate => {
@@ -38,12 +46,49 @@ describe('FirstFitScorer', () => {
 });
 
 describe('scorersFor / meanScore', () => {
-  it('maps policies to scorers', () => {
-    assert.deepEqual(scorersFor('best-fit'), [BestFitScorer]);
-    assert.deepEqual(scorersFor('first-fit'), [FirstFitScorer]);
+  it('maps policies to scorers; volume affinity joins both', () => {
+    assert.deepEqual(scorersFor('best-fit'), [BestFitScorer, VolumeAffinityScorer]);
+    assert.deepEqual(scorersFor('first-fit'), [FirstFitScorer, VolumeAffinityScorer]);
   });
   it('averages scorers and is 0 without any', () => {
     assert.equal(meanScore([BestFitScorer, FirstFitScorer], candidate(1), req), 0.25);
     assert.equal(meanScore([], candidate(1), req), 0);
+  });
+  it('leaves out a scorer that does not apply: a claim without volumes scores as before', () => {
+    assert.equal(meanScore(scorersFor('best-fit'), candidate(1), req), 0.5);
+    const withVolume = { ...req, volumeNodes: { data: ['node-a'] } };
+    assert.equal(meanScore(scorersFor('best-fit'), candidate(1), withVolume), 0.75);
+  });
+});
+
+describe('VolumeAffinityScorer', () => {
+  const on = (volumeNodes: PlacementRequest['volumeNodes']): PlacementRequest => ({
+    ...req,
+    ...(volumeNodes === undefined ? {} : { volumeNodes }),
+  });
+  const cases: { what: string; req: PlacementRequest; applies: boolean; want: number }[] = [
+    { what: 'no volumes', req: on(undefined), applies: false, want: 0 },
+    { what: 'volumes held nowhere yet', req: on({ data: [] }), applies: true, want: 0 },
+    { what: 'the one volume here', req: on({ data: ['node-a'] }), applies: true, want: 1 },
+    { what: 'elsewhere only', req: on({ data: ['node-b'] }), applies: true, want: 0 },
+    {
+      what: 'one of two here',
+      req: on({ data: ['node-a', 'node-b'], ckpt: ['node-b'] }),
+      applies: true,
+      want: 0.5,
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.what}: applies=${String(c.applies)}, scores ${c.want} on node-a`, () => {
+      assert.equal(VolumeAffinityScorer.appliesTo?.(c.req), c.applies);
+      assert.equal(VolumeAffinityScorer.score(candidate(0), c.req), c.want);
+    });
+  }
+
+  it('outranks best-fit: a node holding the volume wins over the tightest fit', () => {
+    const holder = meanScore(scorersFor('best-fit'), candidate(7), on({ data: ['node-a'] }));
+    const tight = { node: mockNode({ id: 'node-b' }), fit: candidate(0).fit };
+    const other = meanScore(scorersFor('best-fit'), tight, on({ data: ['node-a'] }));
+    assert.ok(holder > other, `${holder} > ${other}`);
   });
 });

@@ -9,7 +9,13 @@ import {
   SchedulableFilter,
   type Filter,
 } from './filters.js';
-import { ExhaustedDimension, formatUnplacedReason, type FilterReason } from './reasons.js';
+import {
+  ExhaustedDimension,
+  formatUnplacedReason,
+  type ExhaustedFigures,
+  type FilterReason,
+} from './reasons.js';
+import { indexUsage, resourceShortage, type UsageIndex } from './resources.js';
 import { meanScore, scorersFor, type Candidate, type Scorer } from './scorers.js';
 import type {
   NodeView,
@@ -18,6 +24,7 @@ import type {
   PlacementResult,
   ReservationView,
   SchedulingPolicy,
+  UsageView,
 } from './types.js';
 
 /** TOP_SCORES_LIMIT is used to bound how many ranked nodes the metrics keep. */
@@ -38,6 +45,7 @@ interface RankedCandidate extends Candidate {
 export function createStack(
   reservations: readonly ReservationView[],
   policy: SchedulingPolicy,
+  usage: readonly UsageView[] = [],
 ): Stack {
   const filters: readonly Filter[] = [
     // Status first: one string compare that rejects Offline/Registering nodes before any other work,
@@ -54,13 +62,15 @@ export function createStack(
   ];
   // Capacity runs last before ranking: it is the only stage that reads reservations, and a node
   // that fails it is "exhausted" (it could fit later), not "filtered" (it never can).
+  // GPUs first, then CPU and memory: whole GPUs are the scarce dimension people ask about.
   const index = indexReservations(reservations);
+  const usageIndex = indexUsage(usage);
   // Ranking follows the policy; selection (own reservations, then score, then node id) is separate.
   const scorers = scorersFor(policy);
   return {
     filters,
     scorers,
-    select: (req, nodes) => selectNode(req, nodes, { filters, scorers, index }),
+    select: (req, nodes) => selectNode(req, nodes, { filters, scorers, index, usageIndex }),
   };
 }
 
@@ -68,6 +78,7 @@ interface Pipeline {
   filters: readonly Filter[];
   scorers: readonly Scorer[];
   index: ReservationIndex;
+  usageIndex: UsageIndex;
 }
 
 function selectNode(
@@ -76,6 +87,7 @@ function selectNode(
   pipeline: Pipeline,
 ): PlacementResult {
   const metrics = emptyMetrics(nodes.length);
+  const figures: ExhaustedFigures = {};
   const candidates: RankedCandidate[] = [];
   for (const node of sortById(nodes)) {
     const rejected = firstRejection(pipeline.filters, node, req);
@@ -85,22 +97,27 @@ function selectNode(
       continue;
     }
     const fit = fitGpus(node, req, pipeline.index);
-    if (!fit.fits) {
+    const short = fit.fits ? resourceShortage(node, req, pipeline.usageIndex) : undefined;
+    if (!fit.fits || short !== undefined) {
       metrics.nodesExhausted += 1;
-      const dim = ExhaustedDimension.Gpu;
+      const dim = short?.dimension ?? ExhaustedDimension.Gpu;
       metrics.exhaustedByDimension[dim] = (metrics.exhaustedByDimension[dim] ?? 0) + 1;
+      // The closest miss is what a person can act on ("at most 2048 MiB free of 16384").
+      if (short && (figures[short.dimension]?.free ?? -1) < short.free)
+        figures[short.dimension] = { free: short.free, total: short.total };
       continue;
     }
     const candidate = { node, fit };
     candidates.push({ ...candidate, score: meanScore(pipeline.scorers, candidate, req) });
   }
-  return finish(req, rank(candidates), metrics);
+  return finish(req, rank(candidates), metrics, figures);
 }
 
 function finish(
   req: PlacementRequest,
   ranked: readonly RankedCandidate[],
   metrics: PlacementMetrics,
+  figures: ExhaustedFigures,
 ): PlacementResult {
   metrics.nodesFeasible = ranked.length;
   metrics.topScores = ranked
@@ -108,7 +125,7 @@ function finish(
     .map((c) => ({ nodeId: c.node.id, score: c.score }));
   const best = ranked[0];
   if (best === undefined)
-    return { placed: false, reason: formatUnplacedReason(req, metrics), metrics };
+    return { placed: false, reason: formatUnplacedReason(req, metrics, figures), metrics };
   metrics.chosenScore = best.score;
   return { placed: true, nodeId: best.node.id, gpuIndices: best.fit.gpuIndices, metrics };
 }

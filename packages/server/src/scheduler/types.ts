@@ -13,6 +13,12 @@ export interface GpuView {
   memoryTotalMiB: number;
 }
 
+/** NodeCapacityView is used for what claims may use of a node in all: CPU (thousandths), memory. */
+export interface NodeCapacityView {
+  cpuMillis: number;
+  memoryMiB: number;
+}
+
 /** NodeView is used to give the scheduler one node with its labels and GPU inventory. */
 export interface NodeView {
   id: string;
@@ -22,6 +28,16 @@ export interface NodeView {
   schedulable: boolean;
   labels: Readonly<Record<string, string>>;
   gpus: readonly GpuView[];
+  /** undefined when the agent reported none (an older agent): CPU and memory go unchecked there. */
+  capacity?: NodeCapacityView;
+}
+
+/** UsageView is used to count the CPU and memory a live claim holds on its node. */
+export interface UsageView {
+  nodeId: string;
+  claimId: string;
+  cpuMillis: number;
+  memoryMiB: number;
 }
 
 /** ReservationView is used to mark one GPU (node + index) as taken by a claim. */
@@ -39,6 +55,12 @@ export interface PlacementRequest {
   gpuModel?: string;
   minGpuMemoryMiB?: number;
   nodeSelector?: Readonly<Record<string, string>>;
+  /** CPU limit in thousandths; absent or 0: none, so nothing is reserved. */
+  cpuMillis?: number;
+  /** Memory limit in MiB; absent or 0: none. */
+  memoryMiB?: number;
+  /** For each of the claim's named volumes, the nodes that already hold one of that name. */
+  volumeNodes?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** SchedulingPolicy is used to choose how the scheduler ranks the nodes that fit. */

@@ -49,12 +49,19 @@ export interface TestNode {
   stop(): Promise<void>;
 }
 
+/** NodeOptions is used to start one test agent with its own Docker socket or settings. */
+export interface NodeOptions {
+  dockerSocket?: string;
+  /** Raw agent settings, e.g. { allowedHostPaths: '/data', capacityMemoryMiB: '4096' }. */
+  settings?: Record<string, string>;
+}
+
 /** TestCluster is used by end-to-end tests. */
 export interface TestCluster {
   t: TestServer;
   runLabel: string;
   nodes: TestNode[];
-  addNode(name: string, gpus: number, opts?: { dockerSocket?: string }): Promise<TestNode>;
+  addNode(name: string, gpus: number, opts?: NodeOptions): Promise<TestNode>;
   close(): Promise<void>;
 }
 
@@ -90,11 +97,7 @@ export async function startCluster(
   const nodes: TestNode[] = [];
   const root = mkdtempSync(join(tmpdir(), 'utopia-cluster-'));
 
-  const addNode = async (
-    name: string,
-    gpus: number,
-    opts: { dockerSocket?: string } = {},
-  ): Promise<TestNode> => {
+  const addNode = async (name: string, gpus: number, opts: NodeOptions = {}): Promise<TestNode> => {
     const dataDir = join(root, name);
     const node: TestNode = {
       name,
@@ -112,6 +115,7 @@ export async function startCluster(
             registerRetryBaseMs: '20',
             logLevel: 'silent',
             dockerSocket: opts.dockerSocket ?? dockerSocket(),
+            ...opts.settings,
           },
           dataDir,
         );
@@ -163,6 +167,36 @@ export async function containerEnv(id: string): Promise<string[]> {
     Config: { Env: string[] };
   };
   return info.Config.Env;
+}
+
+/** ContainerHostConfig is used to read back the limits Docker applied to a container. */
+export interface ContainerHostConfig {
+  Memory: number;
+  MemorySwap: number;
+  NanoCpus: number;
+  ShmSize: number;
+}
+
+/** containerHostConfig is used to read a container's limits as Docker has them. */
+export async function containerHostConfig(id: string): Promise<ContainerHostConfig> {
+  const info = JSON.parse(await dockerApi('GET', `/containers/${id}/json`)) as {
+    HostConfig: ContainerHostConfig;
+  };
+  return info.HostConfig;
+}
+
+/** dockerVolumeNames is used to see which Docker volumes exist (names containing `part`). */
+export async function dockerVolumeNames(part: string): Promise<string[]> {
+  const list = JSON.parse(await dockerApi('GET', '/volumes')) as {
+    Volumes: { Name: string }[] | null;
+  };
+  return (list.Volumes ?? []).map((v) => v.Name).filter((n) => n.includes(part));
+}
+
+/** removeDockerVolumes is used by tests to clean up the volumes their claims made. */
+export async function removeDockerVolumes(part: string): Promise<void> {
+  for (const name of await dockerVolumeNames(part))
+    await dockerApi('DELETE', `/volumes/${encodeURIComponent(name)}?force=1`).catch(() => '');
 }
 
 /** killContainer is used to simulate a crash of a claim's process. */

@@ -3,6 +3,7 @@ import { ImageReference } from '../image-reference.js';
 import { Id, StringMap, Text, Timestamp } from './common.js';
 import { LabelKey, LabelValue } from './nodes.js';
 import { Username } from './users.js';
+import { ClaimHostPath, ClaimVolume, MAX_CLAIM_MOUNTS } from './volumes.js';
 import { WatchQuery } from './watch.js';
 
 /** ClaimPhase is used for where a claim is in its life. */
@@ -24,10 +25,24 @@ export const RestartPolicy = Type.Union([
 ]);
 export type RestartPolicy = Static<typeof RestartPolicy>;
 
-/** ClaimResources is used to ask for GPUs. */
+/** ClaimResources is used to ask for GPUs, and to cap the container's CPU and memory. */
 export const ClaimResources = Type.Object(
   {
     gpuCount: Type.Integer({ minimum: 1, maximum: 64 }),
+    cpus: Type.Optional(
+      Type.Number({
+        minimum: 0.01,
+        maximum: 1024,
+        description: 'CPU limit (fractions allowed, counted in thousandths); unlimited if absent',
+      }),
+    ),
+    memoryMiB: Type.Optional(
+      Type.Integer({
+        minimum: 6,
+        maximum: 16_777_216,
+        description: 'Memory limit in MiB (Docker needs at least 6); unlimited if absent',
+      }),
+    ),
     gpuModel: Type.Optional(
       Text({
         minLength: 1,
@@ -70,10 +85,28 @@ export const ClaimSpec = Type.Object(
     ports: Type.Optional(Type.Array(ClaimPort, { maxItems: 16 })),
     nodeSelector: Type.Optional(StringMap(LabelKey, LabelValue, { maxProperties: 32 })),
     restartPolicy: Type.Optional(RestartPolicy),
+    volumes: Type.Optional(Type.Array(ClaimVolume, { maxItems: MAX_CLAIM_MOUNTS })),
+    hostPaths: Type.Optional(Type.Array(ClaimHostPath, { maxItems: MAX_CLAIM_MOUNTS })),
+    shmSizeMiB: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_048_576,
+        description:
+          '/dev/shm size in MiB; default 2048, or half of resources.memoryMiB when that is smaller',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type ClaimSpec = Static<typeof ClaimSpec>;
+
+/** ClaimLabels is used for a claim's labels: short, safe pairs that lists can filter on. */
+export const ClaimLabels = StringMap(LabelKey, LabelValue, { maxProperties: 32 });
+
+/** ClaimAnnotations is used for a claim's annotations: free text for tools, never filtered on. */
+export const ClaimAnnotations = StringMap(LabelKey, Text({ maxLength: 4096 }), {
+  maxProperties: 32,
+});
 
 /** ClaimName is used for a claim's name: unique per owner, DNS-label shaped. */
 export const ClaimName = Type.String({
@@ -86,6 +119,8 @@ export const ClaimName = Type.String({
 export const CreateClaimRequest = Type.Object(
   {
     name: Type.Optional(ClaimName),
+    labels: Type.Optional(ClaimLabels),
+    annotations: Type.Optional(ClaimAnnotations),
     spec: ClaimSpec,
   },
   { additionalProperties: false },
@@ -155,6 +190,8 @@ export const GpuClaim = Type.Object(
     createdAt: Timestamp,
     updatedAt: Timestamp,
     version: Type.Integer(),
+    labels: Type.Record(Type.String(), Type.String()),
+    annotations: Type.Record(Type.String(), Type.String()),
     spec: ClaimSpec,
     status: ClaimStatus,
     events: Type.Optional(Type.Array(ClaimEvent)),
@@ -174,6 +211,15 @@ export const ClaimCursor = Type.String({
   description: 'nextCursor of the previous page',
 });
 
+/** LabelSelector is used to keep claims with one label set to one value: `key=value`. */
+export const LabelSelector = Type.String({
+  minLength: 2,
+  maxLength: 127,
+  pattern:
+    '^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?=([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$',
+  description: 'key=value: claims whose label key has exactly this value (value may be empty)',
+});
+
 /** ListClaimsQuery is used to filter and page GET /api/gpu-claims, or to watch it (`watch=1`). */
 export const ListClaimsQuery = Type.Object(
   {
@@ -186,6 +232,7 @@ export const ListClaimsQuery = Type.Object(
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
     cursor: Type.Optional(ClaimCursor),
+    label: Type.Optional(LabelSelector),
   },
   { additionalProperties: false },
 );
@@ -196,3 +243,18 @@ export const ClaimList = Type.Object(
   { items: Type.Array(GpuClaim), nextCursor: Type.Union([Type.String(), Type.Null()]) },
   { additionalProperties: false },
 );
+
+/** DEFAULT_SHM_SIZE_MIB is used when a claim sets no shmSizeMiB (Docker's own 64 MiB is too small for PyTorch). */
+export const DEFAULT_SHM_SIZE_MIB = 2048;
+
+/**
+ * shmSizeMiBOf is used to size a claim's /dev/shm: its own shmSizeMiB, else 2 GiB, but at most
+ * half of its memory limit (pages in /dev/shm count against that limit).
+ */
+export function shmSizeMiBOf(spec: Pick<ClaimSpec, 'shmSizeMiB' | 'resources'>): number {
+  if (spec.shmSizeMiB !== undefined) return spec.shmSizeMiB;
+  const memory = spec.resources.memoryMiB;
+  return memory === undefined
+    ? DEFAULT_SHM_SIZE_MIB
+    : Math.max(1, Math.min(DEFAULT_SHM_SIZE_MIB, Math.floor(memory / 2)));
+}

@@ -37,6 +37,16 @@ export const NodeGpu = Type.Object(
 );
 export type NodeGpu = Static<typeof NodeGpu>;
 
+/** NodeCapacity is used to show what a node's agent can give claim containers. */
+export const NodeCapacity = Type.Object(
+  {
+    cpus: Type.Number({ description: 'CPUs claims may use (the agent reports it)' }),
+    memoryMiB: Type.Integer({ description: 'Memory claims may use, in MiB' }),
+  },
+  { additionalProperties: false },
+);
+export type NodeCapacity = Static<typeof NodeCapacity>;
+
 /** Node is used to show a GPU node. */
 export const Node = Type.Object(
   {
@@ -48,6 +58,9 @@ export const Node = Type.Object(
     gpus: Type.Array(NodeGpu),
     gpuCount: Type.Integer(),
     gpusReserved: Type.Integer(),
+    capacity: Type.Union([NodeCapacity, Type.Null()], {
+      description: 'CPU and memory for claims; null until the agent reported them',
+    }),
     agentVersion: Type.String(),
     address: Type.Union([Type.String(), Type.Null()], { description: 'Direct-mode agent URL' }),
     tunnelPort: Type.Union([Type.Integer(), Type.Null()]),

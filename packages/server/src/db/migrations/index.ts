@@ -5,6 +5,7 @@ import * as claimIntentAndPlacement from './003-claim-intent-and-placement.js';
 import * as userTokenGeneration from './004-user-token-generation.js';
 import * as resourceChanges from './005-resource-changes.js';
 import * as proxyTickets from './008-proxy-tickets.js';
+import * as storageAndLimits from './006-storage-and-limits.js';
 
 /** MIGRATIONS is used to apply the schema in order; never edit one that has shipped, add another. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -14,6 +15,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '004-user-token-generation': userTokenGeneration,
   '005-resource-changes': resourceChanges,
   '008-proxy-tickets': proxyTickets,
+  '006-storage-and-limits': storageAndLimits,
 };
 
 /** LATEST_MIGRATION is used by /readyz to check that the schema is current (names sort in order). */
