@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 import type { AgentContainerInfo, AgentCreateContainerRequest } from '@utopia/shared';
 import { agentErrors, AgentError } from '../agent-error.js';
 import type { GpuBackend, GpuDevice } from '../gpu/gpu-backend.js';
+import { hostDevicesOf } from '../gpu/gpu-container-config.js';
+import { legacyGpuInjector, type GpuInjector } from '../gpu/gpu-injection.js';
 import type { AgentLogger } from '../logger.js';
 import {
   isRuntimeError,
@@ -25,6 +27,8 @@ const GPU_LOCK = '\0gpus';
 export interface ContainerServiceOptions {
   runtime: ContainerRuntime;
   gpus: GpuBackend;
+  /** How containers get their GPUs; default: DeviceRequests for real GPUs, env for simulated. */
+  injector?: GpuInjector;
   networkMode: string;
   nodeId: () => string;
   logger: AgentLogger;
@@ -47,9 +51,11 @@ export class ContainerService {
   readonly #opts: ContainerServiceOptions;
   readonly #locks = new KeyedMutex();
   readonly #pulling = new Map<string, { image: string; since: number }>();
+  readonly #injector: GpuInjector;
 
   constructor(opts: ContainerServiceOptions) {
     this.#opts = opts;
+    this.#injector = opts.injector ?? legacyGpuInjector(opts.gpus);
   }
 
   /** adopt is used at start: containers from an earlier run are found by label and kept. */
@@ -267,11 +273,13 @@ export class ContainerService {
   ): Promise<CreateResult> {
     const ids = gpuIds.join(',');
     const uuids = gpuIds.map((i) => devices.find((d) => d.index === i)?.uuid ?? '').join(',');
-    const env = (req.env_vars ?? []).filter(
-      (kv) => !RESERVED_ENV.has(kv.slice(0, kv.indexOf('='))),
-    );
-    // Always set: CUDA images carry NVIDIA_VISIBLE_DEVICES=all, which the NVIDIA runtime would honour.
-    env.push(`NVIDIA_VISIBLE_DEVICES=${ids === '' ? 'void' : ids}`, `UTOPIA_GPU_IDS=${ids}`);
+    const chosen = devices.filter((d) => gpuIds.includes(d.index));
+    const gpu = await this.#injector.configFor(chosen);
+    if ('refused' in gpu) throw agentErrors.gpuUnavailable(gpu.refused);
+    // The GPU environment always wins: CUDA images carry NVIDIA_VISIBLE_DEVICES=all, which an
+    // NVIDIA runtime would honour, and a name set twice reaches the process twice.
+    const own = new Set([...RESERVED_ENV, ...gpu.env.map(envName)]);
+    const env = [...(req.env_vars ?? []).filter((kv) => !own.has(envName(kv))), ...gpu.env];
     const labels = {
       ...this.#opts.extraLabels,
       [Labels.Managed]: 'true',
@@ -294,7 +302,8 @@ export class ContainerService {
         containerPort: p.container_port,
         protocol: p.protocol ?? ('tcp' as const),
       })),
-      gpuDeviceIds: this.#opts.gpus.requestsDevices ? gpuIds.map(String) : [],
+      gpuDeviceIds: gpu.deviceRequestIds,
+      gpuHost: hostDevicesOf(gpu),
     };
     try {
       const containerId = await this.#createNamed(spec);
@@ -357,6 +366,10 @@ function toAgentError(err: unknown, what: string): AgentError {
     }
   }
   return agentErrors.internal(err instanceof Error ? err.message : String(err));
+}
+
+function envName(kv: string): string {
+  return kv.slice(0, kv.indexOf('='));
 }
 
 /** isOwnedBy is used to keep to one node's containers; unlabelled ones (original agent) count. */

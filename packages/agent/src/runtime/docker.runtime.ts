@@ -3,6 +3,7 @@ import type { ContainerInspectInfo } from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import { toRuntimeError, isSocketError } from './docker-errors.js';
 import { readPullProgress } from './docker-pull.js';
+import { gpuHostConfig } from './gpu-host-config.js';
 import {
   isRuntimeError,
   RuntimeError,
@@ -132,13 +133,7 @@ export class DockerRuntime implements ContainerRuntime {
           // The server decides restarts; Docker must not restart behind its back.
           RestartPolicy: { Name: 'no' },
           Privileged: false,
-          ...(spec.gpuDeviceIds.length > 0
-            ? {
-                DeviceRequests: [
-                  { Driver: 'nvidia', DeviceIDs: spec.gpuDeviceIds, Capabilities: [['gpu']] },
-                ],
-              }
-            : {}),
+          ...gpuHostConfig(spec),
         },
       }),
     );
