@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../agent.js';
+import type { RawSettings } from '@utopia/shared/config';
 import { validateSettings } from '../config/agent-config.js';
+import type { AgentSettingKey } from '../config/agent-settings.js';
 import type { GpuBackend } from '../gpu/gpu-backend.js';
 import { silentLogger } from '../logger.js';
 import { createDockerClient, DockerRuntime } from '../runtime/docker.runtime.js';
@@ -23,6 +25,8 @@ export interface TestAgentOptions {
   machineId?: string;
   /** Deadline of one Docker Engine call (default: the agent's own). */
   dockerCallTimeoutMs?: number;
+  /** More agent settings, as a config file would give them (e.g. gpuInjection). */
+  settings?: RawSettings<AgentSettingKey>;
 }
 
 /** ApiResponse is used to hand a test the status, body and headers of one call. */
@@ -71,6 +75,7 @@ export async function startTestAgent(opts: TestAgentOptions): Promise<TestAgent>
       registerRetryBaseMs: '5',
       logLevel: 'silent',
       ...(opts.socketPath ? { dockerSocket: opts.socketPath } : {}),
+      ...opts.settings,
     },
     dataDir,
   );
