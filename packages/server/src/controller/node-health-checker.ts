@@ -112,14 +112,16 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
     failures.set(node.id, 0);
     const gpus = mergeLiveFigures(parseGpus(node), r.metrics?.gpus ?? []);
     const gpusChanged = JSON.stringify(gpus) !== node.gpus;
+    const injection = injectionOf(r.metrics, node);
     const becameOnline = node.status !== 'Online';
     const heartbeatStale =
       node.last_heartbeat_at === null || node.last_heartbeat_at < isoAt(now - HEARTBEAT_WRITE_MS);
-    if (becameOnline || gpusChanged || heartbeatStale) {
+    if (becameOnline || gpusChanged || heartbeatStale || injection !== node.gpu_injection) {
       const at = isoAt(now);
       const ok = await updateNodeGuarded(deps.db, node.id, node.version, {
         status: 'Online',
         gpus: JSON.stringify(gpus),
+        gpu_injection: injection,
         last_heartbeat_at: at,
         updated_at: at,
         ...(becameOnline ? { status_changed_at: at } : {}),
@@ -167,6 +169,13 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
   }
 
   return { pollOnce };
+}
+
+/** injectionOf is used to keep the stored mode when an (older) agent does not report one. */
+function injectionOf(metrics: AgentMetricsResponse | undefined, node: NodeRow): string | null {
+  const reported = metrics?.gpu_injection;
+  if (!reported) return node.gpu_injection;
+  return JSON.stringify({ mode: reported.mode, reason: reported.reason });
 }
 
 /** mergeLiveFigures is used to fold an agent's per-GPU figures into the stored inventory. */

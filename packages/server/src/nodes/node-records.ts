@@ -1,5 +1,12 @@
 import { createHmac } from 'node:crypto';
-import type { GpuInventory, GpuState, Node, NodeGpu } from '@utopia/shared';
+import { Value } from '@sinclair/typebox/value';
+import {
+  NodeGpuInjection,
+  type GpuInventory,
+  type GpuState,
+  type Node,
+  type NodeGpu,
+} from '@utopia/shared';
 import type { AgentTarget } from '../agent-client/agent-client.js';
 import type { NodeRow } from '../db/schema.js';
 
@@ -25,6 +32,17 @@ export function gpusFromInventory(inventory: readonly GpuInventory[]): GpuRecord
     .map((g) => ({ ...g, memoryUsedMiB: null, utilizationPercent: null, temperatureC: null }));
 }
 
+/** parseGpuInjection is used to read nodes.gpu_injection; anything unreadable shows as null. */
+export function parseGpuInjection(row: Pick<NodeRow, 'gpu_injection'>): NodeGpuInjection | null {
+  if (row.gpu_injection === null) return null;
+  try {
+    const parsed: unknown = JSON.parse(row.gpu_injection);
+    return Value.Check(NodeGpuInjection, parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
 /** toNode is used to show a node row, with which claim holds each GPU. */
 export function toNode(row: NodeRow, holders: ReadonlyMap<number, string>): Node {
   const gpus: NodeGpu[] = parseGpus(row).map((g) => ({
@@ -43,6 +61,7 @@ export function toNode(row: NodeRow, holders: ReadonlyMap<number, string>): Node
     agentVersion: row.agent_version,
     address: row.address,
     tunnelPort: row.tunnel_port,
+    gpuInjection: parseGpuInjection(row),
     lastHeartbeatAt: row.last_heartbeat_at,
     statusChangedAt: row.status_changed_at,
     createdAt: row.created_at,

@@ -4,6 +4,7 @@ import * as columnSizes from './002-column-sizes.js';
 import * as claimIntentAndPlacement from './003-claim-intent-and-placement.js';
 import * as userTokenGeneration from './004-user-token-generation.js';
 import * as resourceChanges from './005-resource-changes.js';
+import * as nodeGpuInjection from './009-node-gpu-injection.js';
 
 /** MIGRATIONS is used to apply the schema in order; never edit one that has shipped, add another. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -12,6 +13,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '003-claim-intent-and-placement': claimIntentAndPlacement,
   '004-user-token-generation': userTokenGeneration,
   '005-resource-changes': resourceChanges,
+  '009-node-gpu-injection': nodeGpuInjection,
 };
 
 /** LATEST_MIGRATION is used by /readyz to check that the schema is current (names sort in order). */
