@@ -9,11 +9,13 @@
 // --dry-run: on a machine without a GPU (CI). One simulated GPU and a SYNTHETIC CDI spec whose
 // "devices" are /dev/null and /dev/zero; every step runs except the ones that need a GPU
 // (nvidia-smi -L, the CUDA computation, non-zero utilisation), which are reported as skipped.
+import { Buffer } from 'node:buffer';
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { clearTimeout } from 'node:timers';
 
 const args = process.argv.slice(2);
 const dryRun = args.includes('--dry-run');
@@ -68,7 +70,8 @@ async function waitFor(what, fn, timeoutMs = 60_000) {
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -108,7 +111,11 @@ function start(name, script, env) {
 
 /** The GPUs as nvidia-smi reports them (real run), with each one's device minor number. */
 function realGpus() {
-  const out = execFileSync(nvidiaSmi, ['--query-gpu=index,uuid,name,memory.total', '--format=csv,noheader,nounits'], { encoding: 'utf8' });
+  const out = execFileSync(
+    nvidiaSmi,
+    ['--query-gpu=index,uuid,name,memory.total', '--format=csv,noheader,nounits'],
+    { encoding: 'utf8' },
+  );
   return out
     .trim()
     .split('\n')
@@ -116,7 +123,13 @@ function realGpus() {
       const [index, uuid, model, memory] = line.split(',').map((s) => s.trim());
       const q = execFileSync(nvidiaSmi, ['-q', '-i', index], { encoding: 'utf8' });
       const minor = /Minor Number\s*:\s*(\d+)/.exec(q)?.[1] ?? index;
-      return { index: Number(index), uuid, model, memoryTotalMiB: Number(memory), minor: Number(minor) };
+      return {
+        index: Number(index),
+        uuid,
+        model,
+        memoryTotalMiB: Number(memory),
+        minor: Number(minor),
+      };
     });
 }
 
@@ -128,7 +141,9 @@ function realGpus() {
 function writeSpec(dir, gpus) {
   mkdirSync(dir, { recursive: true });
   const devices = gpus.flatMap((g) => {
-    const node = dryRun ? { path: `/dev/nvidia${g.minor}`, hostPath: '/dev/null' } : { path: `/dev/nvidia${g.minor}` };
+    const node = dryRun
+      ? { path: `/dev/nvidia${g.minor}`, hostPath: '/dev/null' }
+      : { path: `/dev/nvidia${g.minor}` };
     const edits = { deviceNodes: [node], env: [`UTOPIA_E2E_CDI_DEVICE=${g.index}`] };
     return [
       { name: String(g.index), containerEdits: edits },
@@ -148,12 +163,18 @@ function writeSpec(dir, gpus) {
   const spec = {
     cdiVersion: '0.5.0',
     kind: 'nvidia.com/gpu',
-    annotations: { 'utopia.dev/written-by': dryRun ? 'gpu-e2e.mjs --dry-run (synthetic)' : 'gpu-e2e.mjs for this machine' },
+    annotations: {
+      'utopia.dev/written-by': dryRun
+        ? 'gpu-e2e.mjs --dry-run (synthetic)'
+        : 'gpu-e2e.mjs for this machine',
+    },
     devices,
     containerEdits: {
       env: ['NVIDIA_VISIBLE_DEVICES=void', `LD_LIBRARY_PATH=${driverDir}/lib64:${driverDir}/lib`],
       deviceNodes: control,
-      mounts: [{ hostPath: driver, containerPath: driverDir, options: ['ro', 'nosuid', 'nodev', 'rbind'] }],
+      mounts: [
+        { hostPath: driver, containerPath: driverDir, options: ['ro', 'nosuid', 'nodev', 'rbind'] },
+      ],
     },
   };
   writeFileSync(join(dir, 'utopia-gpu-e2e.json'), `${JSON.stringify(spec, null, 2)}\n`);
@@ -185,9 +206,17 @@ print("CUDA_DONE", flush=True)
 
 function claimCommand() {
   if (dryRun) {
-    return ['sh', '-c', `ls /dev | grep nvidia | sed 's/^/dev: /'; ls ${driverDir}/lib64; echo CUDA_RESULT skipped; sleep ${computeSeconds}`];
+    return [
+      'sh',
+      '-c',
+      `ls /dev | grep nvidia | sed 's/^/dev: /'; ls ${driverDir}/lib64; echo CUDA_RESULT skipped; sleep ${computeSeconds}`,
+    ];
   }
-  return ['sh', '-c', `ls /dev | grep nvidia | sed 's/^/dev: /'; ${driverDir}/bin/nvidia-smi -L && exec /opt/torch/bin/python -c '${TORCH.replaceAll("'", `'"'"'`)}'`];
+  return [
+    'sh',
+    '-c',
+    `ls /dev | grep nvidia | sed 's/^/dev: /'; ${driverDir}/bin/nvidia-smi -L && exec /opt/torch/bin/python -c '${TORCH.replaceAll("'", `'"'"'`)}'`,
+  ];
 }
 
 async function main() {
@@ -226,10 +255,18 @@ async function main() {
     UTOPIA_AGENT_LOG_LEVEL: 'info',
     // Simulated GPUs take CDI only when asked; a real node must choose it by itself (auto).
     ...(dryRun
-      ? { UTOPIA_AGENT_SIMULATE_GPUS: '1', UTOPIA_AGENT_SIMULATE_GPU_MODEL: 'NVIDIA H200', UTOPIA_AGENT_SIMULATE_GPU_MEMORY_MIB: '143771', UTOPIA_AGENT_GPU_INJECTION: 'cdi' }
+      ? {
+          UTOPIA_AGENT_SIMULATE_GPUS: '1',
+          UTOPIA_AGENT_SIMULATE_GPU_MODEL: 'NVIDIA H200',
+          UTOPIA_AGENT_SIMULATE_GPU_MEMORY_MIB: '143771',
+          UTOPIA_AGENT_GPU_INJECTION: 'cdi',
+        }
       : { UTOPIA_AGENT_NVIDIA_SMI: nvidiaSmi, UTOPIA_AGENT_GPU_INJECTION: 'auto' }),
   });
-  const login = await call(server, 'POST', '/api/auth/login', undefined, { username: 'admin', password });
+  const login = await call(server, 'POST', '/api/auth/login', undefined, {
+    username: 'admin',
+    password,
+  });
   check('admin login', login.status === 200, String(login.status));
   const admin = login.json.token;
 
@@ -243,13 +280,35 @@ async function main() {
   const agentToken = identity.agentToken;
   const gpu = node.gpus[0];
   if (expected) {
-    const want = expected.map(({ index, uuid, model, memoryTotalMiB }) => ({ index, uuid, model, memoryTotalMiB }));
-    const have = node.gpus.map(({ index, uuid, model, memoryTotalMiB }) => ({ index, uuid, model, memoryTotalMiB }));
-    check('node registered with the GPUs nvidia-smi reports', JSON.stringify(want) === JSON.stringify(have), JSON.stringify(have));
+    const want = expected.map(({ index, uuid, model, memoryTotalMiB }) => ({
+      index,
+      uuid,
+      model,
+      memoryTotalMiB,
+    }));
+    const have = node.gpus.map(({ index, uuid, model, memoryTotalMiB }) => ({
+      index,
+      uuid,
+      model,
+      memoryTotalMiB,
+    }));
+    check(
+      'node registered with the GPUs nvidia-smi reports',
+      JSON.stringify(want) === JSON.stringify(have),
+      JSON.stringify(have),
+    );
   } else {
-    check('node registered with its (simulated) GPU', gpu.model === 'NVIDIA H200' && gpu.memoryTotalMiB === 143771, JSON.stringify(gpu));
+    check(
+      'node registered with its (simulated) GPU',
+      gpu.model === 'NVIDIA H200' && gpu.memoryTotalMiB === 143771,
+      JSON.stringify(gpu),
+    );
   }
-  check('node says CDI injection, and why', node.gpuInjection.mode === 'cdi', node.gpuInjection.reason);
+  check(
+    'node says CDI injection, and why',
+    node.gpuInjection.mode === 'cdi',
+    node.gpuInjection.reason,
+  );
   const status = await (await fetch(`${agentUrl}/status`)).json();
   result.cdiHooks = status.cdi_hooks;
 
@@ -259,35 +318,75 @@ async function main() {
     name: 'gpu-e2e',
     spec: { image, resources: { gpuCount: 1 }, command: claimCommand(), restartPolicy: 'Never' },
   });
-  check('claim accepted', res.status === 201 || res.status === 202, `${res.status} ${res.text.slice(0, 200)}`);
+  check(
+    'claim accepted',
+    res.status === 201 || res.status === 202,
+    `${res.status} ${res.text.slice(0, 200)}`,
+  );
   const claimId = res.json.id;
-  const running = await waitFor('the claim Running', async () => {
-    const c = (await call(server, 'GET', `/api/gpu-claims/${claimId}`, admin)).json;
-    if (c?.status?.phase === 'Failed') throw new Error(`claim failed: ${c.status.message}`);
-    return c?.status?.phase === 'Running' ? c : undefined;
-  }, 180_000);
+  const running = await waitFor(
+    'the claim Running',
+    async () => {
+      const c = (await call(server, 'GET', `/api/gpu-claims/${claimId}`, admin)).json;
+      if (c?.status?.phase === 'Failed') throw new Error(`claim failed: ${c.status.message}`);
+      return c?.status?.phase === 'Running' ? c : undefined;
+    },
+    180_000,
+  );
   result.timings.createToRunningMs = Date.now() - created;
-  check('claim Running on the node', running.status.nodeId === node.id, `${result.timings.createToRunningMs} ms, GPUs ${running.status.gpuIds}`);
+  check(
+    'claim Running on the node',
+    running.status.nodeId === node.id,
+    `${result.timings.createToRunningMs} ms, GPUs ${running.status.gpuIds}`,
+  );
   const assigned = node.gpus.find((g) => g.index === running.status.gpuIds[0]);
   const logs = async () =>
-    (await call(agentUrl, 'GET', `/api/v1/containers/claim:${claimId}/logs?follow=false`, agentToken)).text;
-  const firstResult = await waitFor('the first CUDA result', async () => {
-    const text = await logs();
-    if (/Error|Traceback|NVML/.test(text) && !/CUDA_RESULT/.test(text)) throw new Error(text);
-    return /CUDA_RESULT/.test(text) ? text : undefined;
-  }, 300_000);
+    (
+      await call(
+        agentUrl,
+        'GET',
+        `/api/v1/containers/claim:${claimId}/logs?follow=false`,
+        agentToken,
+      )
+    ).text;
+  const firstResult = await waitFor(
+    'the first CUDA result',
+    async () => {
+      const text = await logs();
+      if (/Error|Traceback|NVML/.test(text) && !/CUDA_RESULT/.test(text)) throw new Error(text);
+      return /CUDA_RESULT/.test(text) ? text : undefined;
+    },
+    300_000,
+  );
   result.timings.createToFirstCudaResultMs = Date.now() - created;
   const devLines = firstResult.split('\n').filter((l) => l.startsWith('dev: '));
-  check('the container has its GPU node and no other GPU node', devLines.some((l) => l === `dev: nvidia${dryRun ? 0 : (expected.find((g) => g.index === assigned.index)?.minor ?? 0)}`) && devLines.filter((l) => /^dev: nvidia\d+$/.test(l)).length === 1, devLines.join(' '));
+  check(
+    'the container has its GPU node and no other GPU node',
+    devLines.some(
+      (l) =>
+        l ===
+        `dev: nvidia${dryRun ? 0 : (expected.find((g) => g.index === assigned.index)?.minor ?? 0)}`,
+    ) && devLines.filter((l) => /^dev: nvidia\d+$/.test(l)).length === 1,
+    devLines.join(' '),
+  );
   if (dryRun) {
     skip('nvidia-smi -L lists exactly the assigned UUID', 'no GPU (dry run)');
     skip('CUDA computation with a checked result', 'no GPU (dry run)');
   } else {
     const listed = firstResult.split('\n').filter((l) => /^GPU \d+: /.test(l));
-    check('nvidia-smi -L lists exactly the assigned UUID', listed.length === 1 && listed[0].includes(`UUID: ${assigned.uuid}`), listed.join(' | '));
-    check('CUDA computation with a checked result', /CUDA_RESULT ok/.test(firstResult), firstResult.split('\n').find((l) => l.startsWith('CUDA_RESULT')));
+    check(
+      'nvidia-smi -L lists exactly the assigned UUID',
+      listed.length === 1 && listed[0].includes(`UUID: ${assigned.uuid}`),
+      listed.join(' | '),
+    );
+    check(
+      'CUDA computation with a checked result',
+      /CUDA_RESULT ok/.test(firstResult),
+      firstResult.split('\n').find((l) => l.startsWith('CUDA_RESULT')),
+    );
   }
-  result.timings.note = 'createToFirstCudaResultMs counts from the claim create, image start and the CUDA init included';
+  result.timings.note =
+    'createToFirstCudaResultMs counts from the claim create, image start and the CUDA init included';
 
   // 3. Live utilisation through /api/nodes while the claim computes.
   const seen = [];
@@ -295,16 +394,31 @@ async function main() {
   while (Date.now() < until) {
     const n = (await call(server, 'GET', `/api/nodes/${node.id}`, admin)).json;
     const g = n.gpus.find((x) => x.index === assigned.index);
-    seen.push({ utilizationPercent: g.utilizationPercent, memoryUsedMiB: g.memoryUsedMiB, claimId: g.claimId });
+    seen.push({
+      utilizationPercent: g.utilizationPercent,
+      memoryUsedMiB: g.memoryUsedMiB,
+      claimId: g.claimId,
+    });
     if (!dryRun && g.utilizationPercent > 0) break;
     await new Promise((r) => setTimeout(r, 500));
   }
   result.utilisation = seen;
-  check('the GPU shows as held by the claim', seen.some((s) => s.claimId === claimId));
+  check(
+    'the GPU shows as held by the claim',
+    seen.some((s) => s.claimId === claimId),
+  );
   if (dryRun) {
-    check('utilisation is read back through /api/nodes', seen.some((s) => typeof s.utilizationPercent === 'number'), JSON.stringify(seen.at(-1)));
+    check(
+      'utilisation is read back through /api/nodes',
+      seen.some((s) => typeof s.utilizationPercent === 'number'),
+      JSON.stringify(seen.at(-1)),
+    );
   } else {
-    check('non-zero utilisation read back through /api/nodes while computing', seen.some((s) => s.utilizationPercent > 0), JSON.stringify(seen.at(-1)));
+    check(
+      'non-zero utilisation read back through /api/nodes while computing',
+      seen.some((s) => s.utilizationPercent > 0),
+      JSON.stringify(seen.at(-1)),
+    );
   }
 
   // 4. A container without a GPU sees none (the server's claims ask for 1 GPU at least: this
@@ -313,25 +427,48 @@ async function main() {
     claim_id: 'gpu-e2e-no-gpu',
     image,
     gpu_ids: [],
-    command: ['sh', '-c', `ls /dev | grep nvidia | sed 's/^/dev: /'; ls ${driverDir} >/dev/null 2>&1 && echo driver-visible || echo no-driver; echo END`],
+    command: [
+      'sh',
+      '-c',
+      `ls /dev | grep nvidia | sed 's/^/dev: /'; ls ${driverDir} >/dev/null 2>&1 && echo driver-visible || echo no-driver; echo END`,
+    ],
   });
   check('no-GPU container created', none.status === 201, none.text.slice(0, 200));
   const noneOut = await waitFor('the no-GPU container output', async () => {
-    const t = (await call(agentUrl, 'GET', '/api/v1/containers/claim:gpu-e2e-no-gpu/logs?follow=false', agentToken)).text;
+    const t = (
+      await call(
+        agentUrl,
+        'GET',
+        '/api/v1/containers/claim:gpu-e2e-no-gpu/logs?follow=false',
+        agentToken,
+      )
+    ).text;
     return t.includes('END') ? t : undefined;
   });
-  check('a container with no GPU sees no GPU node and no driver', !/^dev: /m.test(noneOut) && noneOut.includes('no-driver'), noneOut.replaceAll('\n', ' '));
+  check(
+    'a container with no GPU sees no GPU node and no driver',
+    !/^dev: /m.test(noneOut) && noneOut.includes('no-driver'),
+    noneOut.replaceAll('\n', ' '),
+  );
   await call(agentUrl, 'DELETE', '/api/v1/containers/claim:gpu-e2e-no-gpu', agentToken);
 
   // 5. Delete frees the GPU.
   const deleted = Date.now();
   const del = await call(server, 'DELETE', `/api/gpu-claims/${claimId}`, admin);
-  check('claim delete accepted', del.status === 200 || del.status === 202 || del.status === 204, String(del.status));
-  await waitFor('the GPU free and the container gone', async () => {
-    const n = (await call(server, 'GET', `/api/nodes/${node.id}`, admin)).json;
-    const list = (await call(agentUrl, 'GET', '/api/v1/containers', agentToken)).json ?? [];
-    return n.gpus.every((g) => g.claimId === null) && !list.some((c) => c.claim_id === claimId);
-  }, 60_000);
+  check(
+    'claim delete accepted',
+    del.status === 200 || del.status === 202 || del.status === 204,
+    String(del.status),
+  );
+  await waitFor(
+    'the GPU free and the container gone',
+    async () => {
+      const n = (await call(server, 'GET', `/api/nodes/${node.id}`, admin)).json;
+      const list = (await call(agentUrl, 'GET', '/api/v1/containers', agentToken)).json ?? [];
+      return n.gpus.every((g) => g.claimId === null) && !list.some((c) => c.claim_id === claimId);
+    },
+    60_000,
+  );
   result.timings.deleteToFreeMs = Date.now() - deleted;
   check('delete frees the GPU', true, `${result.timings.deleteToFreeMs} ms`);
 }
@@ -369,7 +506,9 @@ try {
   process.stdout.write(`timings: ${JSON.stringify(result.timings)}\n`);
   if (code !== 0) {
     for (const f of readdirSync(work).filter((n) => n.endsWith('.log'))) {
-      process.stdout.write(`--- ${f} (last lines)\n${readFileSync(join(work, f), 'utf8').split('\n').slice(-20).join('\n')}\n`);
+      process.stdout.write(
+        `--- ${f} (last lines)\n${readFileSync(join(work, f), 'utf8').split('\n').slice(-20).join('\n')}\n`,
+      );
     }
   }
 }

@@ -61,7 +61,9 @@ bundle() {
   done
   # The libraries ldd names that a bare Ubuntu may lack (glibc itself stays the machine's).
   for b in "$stage"/bin/*; do
-    ldd "$b" 2>/dev/null | awk '/=> \//{print $3}' | grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' |
+    # (A static binary lists none: the grep then finds nothing, which is fine.)
+    { ldd "$b" 2>/dev/null || true; } | awk '/=> \//{print $3}' |
+      { grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' || true; } |
       xargs -r -I{} cp -L {} "$stage/lib/"
   done
   tar -C "$stage" -cJf "$dir/docker.tar.xz" bin lib

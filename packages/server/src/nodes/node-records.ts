@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { Value } from '@sinclair/typebox/value';
 import {
   NodeGpuInjection,
   type GpuInventory,
@@ -8,6 +7,7 @@ import {
   type NodeGpu,
 } from '@utopia/shared';
 import type { AgentTarget } from '../agent-client/agent-client.js';
+import { parseJsonColumn } from '../db/json-column.js';
 import type { NodeRow } from '../db/schema.js';
 
 /** GpuRecord is used for one GPU as stored in nodes.gpus (JSON). */
@@ -34,13 +34,7 @@ export function gpusFromInventory(inventory: readonly GpuInventory[]): GpuRecord
 
 /** parseGpuInjection is used to read nodes.gpu_injection; anything unreadable shows as null. */
 export function parseGpuInjection(row: Pick<NodeRow, 'gpu_injection'>): NodeGpuInjection | null {
-  if (row.gpu_injection === null) return null;
-  try {
-    const parsed: unknown = JSON.parse(row.gpu_injection);
-    return Value.Check(NodeGpuInjection, parsed) ? parsed : null;
-  } catch {
-    return null;
-  }
+  return parseJsonColumn(NodeGpuInjection, row.gpu_injection);
 }
 
 /** toNode is used to show a node row, with which claim holds each GPU. */
