@@ -121,17 +121,12 @@ describe('CDI mode on a real Docker Engine (synthetic spec, harmless device node
       ['CDI_SPEC=synthetic', 'GPU_NAME=one', 'NVIDIA_VISIBLE_DEVICES=void', 'UTOPIA_GPU_IDS=1'],
     );
     const inspect = await suite.docker.getContainer(`utopia-claim-${claim('gpu1')}`).inspect();
-    assert.deepEqual(
-      inspect.HostConfig.Devices?.map((d) => [
-        d.PathOnHost,
-        d.PathInContainer,
-        d.CgroupPermissions,
-      ]),
-      [
-        ['/dev/full', '/dev/nvidiactl', 'rw'],
-        ['/dev/zero', '/dev/nvidia1', 'rwm'],
-      ],
-    );
+    // dockerode types HostConfig.Devices as any: compare it whole instead of reading fields.
+    const devices: unknown = inspect.HostConfig.Devices;
+    assert.deepEqual(devices, [
+      { PathOnHost: '/dev/full', PathInContainer: '/dev/nvidiactl', CgroupPermissions: 'rw' },
+      { PathOnHost: '/dev/zero', PathInContainer: '/dev/nvidia1', CgroupPermissions: 'rwm' },
+    ]);
   });
 
   test('a claim with no GPU gets no device node, no driver mount and NVIDIA_VISIBLE_DEVICES=void', async () => {
