@@ -133,6 +133,8 @@ export class DockerRuntime implements ContainerRuntime {
           // The server decides restarts; Docker must not restart behind its back.
           RestartPolicy: { Name: 'no' },
           Privileged: false,
+          // Devices/Mounts/Tmpfs/GroupAdd of the GPUs (CDI) or DeviceRequests: any other
+          // mounts set here must be concatenated with these, not replaced by the spread.
           ...gpuHostConfig(spec),
         },
       }),

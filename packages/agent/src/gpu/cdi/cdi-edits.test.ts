@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../test-support/temp-dir.js';
 import { resolveCdiDevices } from './cdi-edits.js';
@@ -210,4 +210,17 @@ test('edits Docker cannot express refuse the device, with the reason', async (t)
     assert.equal(docker.ok, false);
     if (!docker.ok) assert.match(docker.reason, reason);
   }
+});
+
+test('a spec folder or file that group or others may write is not read (a spec can bind any host path)', async (t) => {
+  const open = specDir(t, 'nvidia-ctk-spec-0.8.0.yaml');
+  chmodSync(open, 0o777);
+  const file = specDir(t, 'nvidia-ctk-spec-0.8.0.yaml');
+  chmodSync(join(file, 'nvidia-ctk-spec-0.8.0.yaml'), 0o666);
+  const registry = await loadCdiRegistry([open, file]);
+  assert.equal(registry.devices.size, 0);
+  assert.deepEqual(registry.problems, [
+    `${open}: writable by group or others, not read`,
+    `${join(file, 'nvidia-ctk-spec-0.8.0.yaml')}: writable by group or others, not read`,
+  ]);
 });

@@ -32,7 +32,8 @@ export interface CdiRegistry {
  * loadCdiRegistry is used to read every `.json` / `.yaml` spec in the folders, as CDI consumers
  * do: a later folder takes priority over an earlier one (so /var/run/cdi, written at run time,
  * wins over /etc/cdi), and a device that two files in one folder define is refused, not guessed.
- * A missing folder is no error; a bad file is skipped and named in `problems`.
+ * A missing folder is no error; a bad file, or one (or a folder) that group or others may write,
+ * is skipped and named in `problems`.
  */
 export async function loadCdiRegistry(dirs: readonly string[]): Promise<CdiRegistry> {
   const devices = new Map<string, CdiRegisteredDevice>();
@@ -65,6 +66,11 @@ export async function loadCdiRegistry(dirs: readonly string[]): Promise<CdiRegis
 
 async function specFilesIn(dir: string, problems: string[]): Promise<string[]> {
   try {
+    // A spec can bind any host path into GPU containers: a folder others may write is not read.
+    if (((await stat(dir)).mode & 0o022) !== 0) {
+      problems.push(`${dir}: writable by group or others, not read`);
+      return [];
+    }
     const names = await readdir(dir);
     return names
       .filter((n) => n.endsWith('.json') || n.endsWith('.yaml'))
@@ -82,6 +88,10 @@ async function readSpec(file: string, problems: string[]): Promise<CdiSpec | und
     // stat follows a symlink: a linked spec (nvidia.yaml → a generated file) is common.
     const info = await stat(file);
     if (!info.isFile()) return undefined;
+    if ((info.mode & 0o022) !== 0) {
+      problems.push(`${file}: writable by group or others, not read`);
+      return undefined;
+    }
     if (info.size > MAX_SPEC_BYTES) {
       problems.push(`${file}: larger than ${MAX_SPEC_BYTES} bytes, not read`);
       return undefined;
