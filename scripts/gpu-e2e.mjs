@@ -230,7 +230,7 @@ async function main() {
   // The dry run's simulated GPU is found by its index; its UUID is the agent's to choose.
   writeSpec(cdiDir, expected ?? [{ index: 0, uuid: 'GPU-dry-run', minor: 0 }]);
 
-  start('server', 'packages/server/dist/main.js', {
+  const serverChild = start('server', 'packages/server/dist/main.js', {
     UTOPIA_HOST: '127.0.0.1',
     UTOPIA_PORT: String(serverPort),
     UTOPIA_DATA_DIR: join(work, 'server'),
@@ -421,8 +421,30 @@ async function main() {
     );
   }
 
-  // 4. A container without a GPU sees none (the server's claims ask for 1 GPU at least: this
-  //    asks the node's agent directly, as the server would).
+  // 4. Delete frees the GPU.
+  const deleted = Date.now();
+  const del = await call(server, 'DELETE', `/api/gpu-claims/${claimId}`, admin);
+  check(
+    'claim delete accepted',
+    del.status === 200 || del.status === 202 || del.status === 204,
+    String(del.status),
+  );
+  await waitFor(
+    'the GPU free and the container gone',
+    async () => {
+      const n = (await call(server, 'GET', `/api/nodes/${node.id}`, admin)).json;
+      const list = (await call(agentUrl, 'GET', '/api/v1/containers', agentToken)).json ?? [];
+      return n.gpus.every((g) => g.claimId === null) && !list.some((c) => c.claim_id === claimId);
+    },
+    60_000,
+  );
+  result.timings.deleteToFreeMs = Date.now() - deleted;
+  check('delete frees the GPU', true, `${result.timings.deleteToFreeMs} ms`);
+
+  // 5. A container without a GPU sees none. A server claim asks for 1 GPU at least, so this asks
+  //    the node's agent directly, as the server would; the server is stopped first, or its
+  //    orphan sweep would remove a container it does not know before its output is read.
+  await stopChild(serverChild);
   const none = await call(agentUrl, 'POST', '/api/v1/containers', agentToken, {
     claim_id: 'gpu-e2e-no-gpu',
     image,
@@ -451,43 +473,25 @@ async function main() {
     noneOut.replaceAll('\n', ' '),
   );
   await call(agentUrl, 'DELETE', '/api/v1/containers/claim:gpu-e2e-no-gpu', agentToken);
+}
 
-  // 5. Delete frees the GPU.
-  const deleted = Date.now();
-  const del = await call(server, 'DELETE', `/api/gpu-claims/${claimId}`, admin);
-  check(
-    'claim delete accepted',
-    del.status === 200 || del.status === 202 || del.status === 204,
-    String(del.status),
-  );
-  await waitFor(
-    'the GPU free and the container gone',
-    async () => {
-      const n = (await call(server, 'GET', `/api/nodes/${node.id}`, admin)).json;
-      const list = (await call(agentUrl, 'GET', '/api/v1/containers', agentToken)).json ?? [];
-      return n.gpus.every((g) => g.claimId === null) && !list.some((c) => c.claim_id === claimId);
-    },
-    60_000,
-  );
-  result.timings.deleteToFreeMs = Date.now() - deleted;
-  check('delete frees the GPU', true, `${result.timings.deleteToFreeMs} ms`);
+async function stopChild(c) {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  c.kill('SIGTERM');
+  await new Promise((r) => {
+    const t = setTimeout(() => {
+      c.kill('SIGKILL');
+      r();
+    }, 10_000);
+    c.once('exit', () => {
+      clearTimeout(t);
+      r();
+    });
+  });
 }
 
 async function stopAll() {
-  for (const c of children.reverse()) {
-    if (c.exitCode !== null) continue;
-    c.kill('SIGTERM');
-    await new Promise((r) => {
-      const t = setTimeout(() => {
-        c.kill('SIGKILL');
-        r();
-      }, 10_000);
-      c.once('exit', () => {
-        clearTimeout(t);
-        r();
-      });
-    });
-  }
+  for (const c of [...children].reverse()) await stopChild(c);
 }
 
 let code = 0;

