@@ -46,6 +46,9 @@ export UTOPIA_TEST_DATABASES=sqlite,mysql
 echo "== tests on Node $(node --version) (SQLite and MariaDB)"
 npm test
 
+echo "== real-GPU end-to-end script, dry run (simulated GPU, synthetic CDI spec; ~10 s)"
+bash scripts/gpu-e2e.sh --dry-run
+
 echo "== Schemathesis (pinned, venv under .cache; as a user and as the admin)"
 bash scripts/schemathesis.sh
 

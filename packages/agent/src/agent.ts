@@ -8,6 +8,7 @@ import { buildAgentApp } from './api/agent-app.js';
 import { advertiseUrlFor, type AgentConfig } from './config/agent-config.js';
 import { createGpuBackend } from './gpu/create-gpu-backend.js';
 import type { GpuBackend } from './gpu/gpu-backend.js';
+import { createGpuInjector, type GpuInjector } from './gpu/gpu-injection.js';
 import { GpuMonitor } from './gpu/gpu-monitor.js';
 import { createLogger, type AgentLogger } from './logger.js';
 import { SystemMetricsSampler } from './metrics/system-metrics.js';
@@ -27,6 +28,7 @@ export interface AgentDeps {
   logger?: AgentLogger;
   runtime?: ContainerRuntime;
   gpuBackend?: GpuBackend;
+  gpuInjector?: GpuInjector;
   /** Labels added to every container this agent creates (tests mark their runs). */
   extraLabels?: Record<string, string>;
   hostname?: string;
@@ -63,12 +65,21 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     { backend: backend.kind, condition: backend.condition, gpus: gpus.current().length },
     'GPUs discovered',
   );
+  const injector =
+    deps.gpuInjector ??
+    (await createGpuInjector({
+      setting: config.gpuInjection,
+      cdiSpecDirs: config.cdiSpecDirs,
+      backend,
+    }));
+  logInjection(logger, injector);
 
   let identity: AgentIdentity | undefined;
   const runtime = deps.runtime ?? new DockerRuntime(createDockerClient(config.dockerSocket));
   const containers = new ContainerService({
     runtime,
     gpus: backend,
+    injector,
     networkMode: config.containerNetwork,
     nodeId: () => identity?.nodeId ?? '',
     logger,
@@ -91,6 +102,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     containers,
     volumes: new VolumeService(runtime),
     capacity: () => capacity,
+    gpuInjection: () => injector.status(),
     logger,
   });
   let tunnel: FrpcSupervisor | undefined;
@@ -171,6 +183,15 @@ async function stopForgottenContainers(
       { err, nodeId },
       `THE SERVER NO LONGER KNOWS NODE ${nodeId}, and its containers could not be removed: remove the containers labelled utopia.node_id=${nodeId} by hand`,
     );
+  }
+}
+
+function logInjection(logger: AgentLogger, injector: GpuInjector): void {
+  const { mode, reason, hooks } = injector.status();
+  logger.info({ mode, reason }, `GPU injection: ${mode}`);
+  for (const h of hooks) {
+    if (h.handling !== 'emulated')
+      logger.info({ hook: h.hook, why: h.why }, `CDI hook ${h.handling}`);
   }
 }
 

@@ -347,6 +347,19 @@ export const AgentCapacity = Type.Object(
 );
 export type AgentCapacity = Static<typeof AgentCapacity>;
 
+/** AgentGpuInjection is used to say how the agent gives containers their GPUs, and why. */
+export const AgentGpuInjection = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('cdi'), Type.Literal('nvidia-runtime'), Type.Literal('none')], {
+      description:
+        'cdi: device nodes and mounts from CDI specs; nvidia-runtime: DeviceRequests; none: no device (simulated or no GPUs)',
+    }),
+    reason: Type.String({ maxLength: 4096, description: 'Why this mode, for a person' }),
+  },
+  { $id: 'AgentGpuInjection', additionalProperties: false },
+);
+export type AgentGpuInjection = Static<typeof AgentGpuInjection>;
+
 /** AgentMetricsResponse is used to answer GET /api/v1/metrics. */
 export const AgentMetricsResponse = Type.Object(
   {
@@ -356,6 +369,7 @@ export const AgentMetricsResponse = Type.Object(
     gpus: Type.Array(AgentGpuMetrics),
     system: AgentSystemMetrics,
     capacity: Type.Optional(AgentCapacity),
+    gpu_injection: Type.Optional(AgentGpuInjection),
   },
   { $id: 'AgentMetricsResponse', additionalProperties: false },
 );
@@ -368,6 +382,20 @@ export const AgentHealthResponse = Type.Object(
 );
 export type AgentHealthResponse = Static<typeof AgentHealthResponse>;
 
+/** AgentCdiHookNote is used to say what became of one OCI hook of the CDI specs in use. */
+export const AgentCdiHookNote = Type.Object(
+  {
+    hook: Type.String(),
+    handling: Type.Union([
+      Type.Literal('emulated'),
+      Type.Literal('not-needed'),
+      Type.Literal('skipped'),
+    ]),
+    why: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
 /** AgentStatusResponse is used to answer GET /status (no auth): who this agent is and how it is. */
 export const AgentStatusResponse = Type.Object(
   {
@@ -378,6 +406,12 @@ export const AgentStatusResponse = Type.Object(
     gpu_condition: Type.String({ description: 'e.g. "ok" or "nvidia-smi not found; no GPUs"' }),
     docker: Type.String({ description: '"ok" or why Docker is unreachable' }),
     container_count: Type.Integer(),
+    gpu_injection: Type.Optional(AgentGpuInjection),
+    cdi_hooks: Type.Optional(
+      Type.Array(AgentCdiHookNote, {
+        description: 'CDI mode: each hook of the specs, and whether it is emulated or skipped',
+      }),
+    ),
   },
   { $id: 'AgentStatusResponse', additionalProperties: false },
 );

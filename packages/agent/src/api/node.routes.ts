@@ -5,9 +5,11 @@ import {
   AgentHealthResponse,
   AgentMetricsResponse,
   AgentStatusResponse,
+  type AgentGpuInjection,
   type AgentGpuMetrics,
 } from '@utopia/shared';
 import type { GpuDevice } from '../gpu/gpu-backend.js';
+import type { GpuInjectionStatus } from '../gpu/gpu-injection.js';
 import type { GpuMonitor } from '../gpu/gpu-monitor.js';
 import type { SystemMetricsSampler } from '../metrics/system-metrics.js';
 import type { ContainerService } from '../runtime/container.service.js';
@@ -21,6 +23,8 @@ export interface NodeRoutesOptions {
   containers: ContainerService;
   /** What claims may use of this node in all (settings capacityCpus / capacityMemoryMiB). */
   capacity: () => AgentCapacity;
+  /** How containers get their GPUs (absent: embedders that set no injector). */
+  gpuInjection?: () => GpuInjectionStatus;
 }
 
 /** metricsRoutes is used to serve GET /api/v1/metrics (authenticated; node id from identity). */
@@ -43,10 +47,17 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<NodeRoutesOptions> = async
         gpus: opts.gpus.current().map((g) => toGpuMetrics(g, used.has(g.index))),
         system,
         capacity: opts.capacity(),
+        ...injectionOf(opts),
       };
     },
   );
 };
+
+function injectionOf(opts: NodeRoutesOptions): { gpu_injection?: AgentGpuInjection } {
+  if (!opts.gpuInjection) return {};
+  const { mode, reason } = opts.gpuInjection();
+  return { gpu_injection: { mode, reason } };
+}
 
 /** toGpuMetrics is used to map a device to the original GPUInfo; busy also counts our own claims. */
 export function toGpuMetrics(g: GpuDevice, assigned: boolean): AgentGpuMetrics {
@@ -88,6 +99,8 @@ export const publicRoutes: FastifyPluginAsyncTypebox<NodeRoutesOptions> = async 
       gpu_condition: opts.gpus.backend.condition,
       docker,
       container_count: count,
+      ...injectionOf(opts),
+      ...(opts.gpuInjection ? { cdi_hooks: opts.gpuInjection().hooks } : {}),
     };
   });
 };

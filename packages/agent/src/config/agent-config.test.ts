@@ -27,6 +27,24 @@ test('defaults: loopback listen, identity under ./data, A100 simulation defaults
   assert.equal(c.tunnel, 'auto');
   assert.equal(c.containerNetwork, 'bridge');
   assert.equal(c.advertiseAddress, undefined);
+  assert.equal(c.gpuInjection, 'auto');
+  assert.deepEqual(c.cdiSpecDirs, ['/etc/cdi', '/var/run/cdi']);
+});
+
+test('GPU injection settings: mode and CDI folders, bad ones named', () => {
+  const c = run(['--server-url', 'http://s', '--gpu-injection', 'cdi'], {
+    UTOPIA_AGENT_CDI_SPEC_DIRS: '/opt/cdi, /run/cdi',
+  });
+  assert.equal(c.gpuInjection, 'cdi');
+  assert.deepEqual(c.cdiSpecDirs, ['/opt/cdi', '/run/cdi']);
+  assert.throws(
+    () => parseCommandLine(['--server-url', 'http://s', '--gpu-injection', 'docker'], {}),
+    /gpuInjection \(--gpu-injection, UTOPIA_AGENT_GPU_INJECTION\)/,
+  );
+  assert.throws(
+    () => parseCommandLine(['--server-url', 'http://s', '--cdi-spec-dirs', 'etc/cdi'], {}),
+    /cdiSpecDirs .*not a comma-separated list of absolute folders/,
+  );
 });
 
 test('precedence: file < env < flags', (t) => {

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import type { LogLevel, RawSettings } from '@utopia/shared/config';
 import { parseAllowedHostPaths, type AllowedHostPath } from '../runtime/host-paths.js';
 import { AGENT_SETTINGS_TABLE as table, type AgentSettingKey } from './agent-settings.js';
+import { GPU_INJECTION_SETTINGS, type GpuInjectionSetting } from '../gpu/gpu-injection.js';
+import { DEFAULT_CDI_SPEC_DIRS } from '../gpu/cdi/cdi-registry.js';
 
 // Both programs throw the shared ConfigError; re-exported so callers keep importing it from here.
 export { ConfigError, type LogLevel } from '@utopia/shared/config';
@@ -25,6 +27,9 @@ export interface AgentConfig {
   simulateGpuModel: string;
   simulateGpuMemoryMiB: number;
   nvidiaSmiPath: string;
+  gpuInjection: GpuInjectionSetting;
+  /** Lowest priority first. */
+  cdiSpecDirs: string[];
   dockerSocket: string | undefined;
   containerNetwork: string;
   allowedHostPaths: AllowedHostPath[];
@@ -91,6 +96,8 @@ export function validateSettings(raw: AgentRawSettings, cwd: string): AgentConfi
       16_777_216,
     ),
     nvidiaSmiPath: raw.nvidiaSmiPath ?? 'nvidia-smi',
+    gpuInjection: table.oneOf('gpuInjection', raw.gpuInjection ?? 'auto', GPU_INJECTION_SETTINGS),
+    cdiSpecDirs: parseDirs(raw.cdiSpecDirs),
     dockerSocket: raw.dockerSocket,
     containerNetwork: parseNetwork(raw.containerNetwork ?? 'bridge'),
     allowedHostPaths: parseHostPaths(raw.allowedHostPaths ?? ''),
@@ -145,6 +152,22 @@ function parseCpus(key: AgentSettingKey, value: string): number {
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1024)
     throw table.error(key, `'${value}' is not a CPU count from 0 to 1024`);
   return n;
+}
+
+function parseDirs(value: string | undefined): string[] {
+  if (value === undefined) return [...DEFAULT_CDI_SPEC_DIRS];
+  const dirs = value
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
+  const bad = dirs.find((d) => !d.startsWith('/'));
+  if (dirs.length === 0 || bad !== undefined) {
+    throw table.error(
+      'cdiSpecDirs',
+      `'${value}' is not a comma-separated list of absolute folders`,
+    );
+  }
+  return dirs;
 }
 
 function parseNetwork(value: string): string {

@@ -102,6 +102,21 @@ export const AGENT_SETTINGS = [
     description: 'nvidia-smi command used to discover real GPUs',
   },
   {
+    key: 'gpuInjection',
+    env: 'UTOPIA_AGENT_GPU_INJECTION',
+    flag: '--gpu-injection',
+    defaultText: 'auto',
+    description:
+      'How containers get their GPUs: cdi (device nodes and mounts from CDI specs, any Docker Engine), nvidia-runtime (Docker DeviceRequests, needs the NVIDIA Container Toolkit), or auto (cdi when a spec covers every GPU, else nvidia-runtime)',
+  },
+  {
+    key: 'cdiSpecDirs',
+    env: 'UTOPIA_AGENT_CDI_SPEC_DIRS',
+    flag: '--cdi-spec-dirs',
+    defaultText: '/etc/cdi,/var/run/cdi',
+    description: 'Comma-separated folders of CDI specs (.yaml, .json); a later folder wins',
+  },
+  {
     key: 'dockerSocket',
     env: 'UTOPIA_AGENT_DOCKER_SOCKET',
     flag: '--docker-socket',

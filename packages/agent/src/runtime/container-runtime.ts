@@ -1,4 +1,5 @@
 import type { Duplex, Readable } from 'node:stream';
+import type { GpuHostDevices } from '../gpu/gpu-container-config.js';
 
 /** ContainerState is used to carry Docker's view of a container's life. */
 export interface ContainerState {
@@ -54,6 +55,8 @@ export interface ContainerCreateSpec {
   ports: Array<{ hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' }>;
   /** Exact GPU device ids for Docker's DeviceRequests (driver nvidia); empty: no request. */
   gpuDeviceIds: string[];
+  /** CDI mode: the GPUs' device nodes, mounts and groups; absent or empty lists: none. */
+  gpuHost?: GpuHostDevices;
   /** Only volumes and binds that passed the service's checks (owner, allowedHostPaths). */
   mounts: ContainerMount[];
   limits: ContainerLimits;

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { GpuBackend, GpuDevice } from '../gpu/gpu-backend.js';
 import { SimulatedGpuBackend } from '../gpu/simulated.backend.js';
+import { createGpuInjector } from '../gpu/gpu-injection.js';
+import { tempDir } from '../test-support/temp-dir.js';
 import { silentLogger } from '../logger.js';
 import { FakeRuntime } from '../test-support/fake-runtime.js';
 import { AgentError } from '../agent-error.js';
@@ -278,4 +282,51 @@ test('a container created but never started (its start was lost) is started by t
     created: false,
   });
   assert.equal(rt.containers.get(id)?.state.status, 'running');
+});
+
+test('CDI mode: the spec edits reach the create spec, the GPU env wins, an uncovered GPU is 409', async (t) => {
+  const dir = tempDir(t, 'svc-cdi-');
+  // Constructed spec (not a real one): device 0 only, harmless host nodes.
+  writeFileSync(
+    join(dir, 'gpu.yaml'),
+    'cdiVersion: 0.5.0\nkind: nvidia.com/gpu\ndevices:\n  - name: "0"\n    containerEdits:\n      deviceNodes: [{path: /dev/nvidia0, hostPath: /dev/null}]\n      mounts: [{hostPath: /etc/hostname, containerPath: /drv/lib.so, options: [ro]}]\ncontainerEdits:\n  env: [LIBDIR=/drv]\n',
+  );
+  const gpus = realGpus(2);
+  const rt = new FakeRuntime();
+  const svc = new ContainerService({
+    runtime: rt,
+    gpus,
+    injector: await createGpuInjector({ setting: 'cdi', cdiSpecDirs: [dir], backend: gpus }),
+    networkMode: 'bridge',
+    nodeId: () => 'node-7',
+    logger: silentLogger(),
+  });
+  await svc.create({
+    claim_id: 'c1',
+    image: 'img:1',
+    gpu_ids: [0],
+    env_vars: ['LIBDIR=/mine', 'KEEP=1', 'NVIDIA_VISIBLE_DEVICES=all'],
+  });
+  const spec = rt.created[0];
+  assert.deepEqual(spec?.gpuDeviceIds, []);
+  assert.deepEqual(spec?.gpuHost?.devices, [
+    { pathOnHost: '/dev/null', pathInContainer: '/dev/nvidia0', permissions: 'rwm' },
+  ]);
+  assert.deepEqual(
+    spec?.gpuHost?.mounts.map((m) => [m.source, m.target, m.readOnly]),
+    [['/etc/hostname', '/drv/lib.so', true]],
+  );
+  assert.deepEqual(spec?.env, [
+    'KEEP=1',
+    'LIBDIR=/drv',
+    'NVIDIA_VISIBLE_DEVICES=void',
+    'UTOPIA_GPU_IDS=0',
+  ]);
+  const err = await rejectsWith(
+    svc.create({ claim_id: 'c2', image: 'img:1', gpu_ids: [1] }),
+    'GPU_UNAVAILABLE',
+    409,
+  );
+  assert.match(err.message, /no CDI device nvidia\.com\/gpu=1/);
+  assert.equal(rt.created.length, 1);
 });

@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 import type { AgentContainerInfo, AgentCreateContainerRequest } from '@utopia/shared';
 import { agentErrors, AgentError } from '../agent-error.js';
 import type { GpuBackend, GpuDevice } from '../gpu/gpu-backend.js';
+import { hostDevicesOf } from '../gpu/gpu-container-config.js';
+import { legacyGpuInjector, type GpuInjector } from '../gpu/gpu-injection.js';
 import type { AgentLogger } from '../logger.js';
 import { containerLimits, prepareMounts } from './claim-mounts.js';
 import {
@@ -40,6 +42,8 @@ const PRUNE_EVERY_MS = 60_000;
 export interface ContainerServiceOptions {
   runtime: ContainerRuntime;
   gpus: GpuBackend;
+  /** How containers get their GPUs; default: DeviceRequests for real GPUs, env for simulated. */
+  injector?: GpuInjector;
   networkMode: string;
   nodeId: () => string;
   logger: AgentLogger;
@@ -77,9 +81,11 @@ export class ContainerService {
   readonly #locks = new KeyedMutex();
   readonly #pulling = new Map<string, { image: string; since: number }>();
   #prunedAt = 0;
+  readonly #injector: GpuInjector;
 
   constructor(opts: ContainerServiceOptions) {
     this.#opts = opts;
+    this.#injector = opts.injector ?? legacyGpuInjector(opts.gpus);
   }
 
   /** adopt is used at start: containers from an earlier run are found by label and kept. */
@@ -378,11 +384,13 @@ export class ContainerService {
   ): Promise<CreateResult> {
     const ids = gpuIds.join(',');
     const uuids = gpuIds.map((i) => devices.find((d) => d.index === i)?.uuid ?? '').join(',');
-    const env = (req.env_vars ?? []).filter(
-      (kv) => !RESERVED_ENV.has(kv.slice(0, kv.indexOf('='))),
-    );
-    // Always set: CUDA images carry NVIDIA_VISIBLE_DEVICES=all, which the NVIDIA runtime would honour.
-    env.push(`NVIDIA_VISIBLE_DEVICES=${ids === '' ? 'void' : ids}`, `UTOPIA_GPU_IDS=${ids}`);
+    const chosen = devices.filter((d) => gpuIds.includes(d.index));
+    const gpu = await this.#injector.configFor(chosen);
+    if ('refused' in gpu) throw agentErrors.gpuUnavailable(gpu.refused);
+    // The GPU environment always wins: CUDA images carry NVIDIA_VISIBLE_DEVICES=all, which an
+    // NVIDIA runtime would honour, and a name set twice reaches the process twice.
+    const own = new Set([...RESERVED_ENV, ...gpu.env.map(envName)]);
+    const env = [...(req.env_vars ?? []).filter((kv) => !own.has(envName(kv))), ...gpu.env];
     // A server behind the HTTP proxy needs its base path, /proxy/claims/<claim id>/<port>/.
     env.push(`UTOPIA_CLAIM_ID=${req.claim_id}`);
     const labels = {
@@ -407,7 +415,8 @@ export class ContainerService {
         containerPort: p.container_port,
         protocol: p.protocol ?? ('tcp' as const),
       })),
-      gpuDeviceIds: this.#opts.gpus.requestsDevices ? gpuIds.map(String) : [],
+      gpuDeviceIds: gpu.deviceRequestIds,
+      gpuHost: hostDevicesOf(gpu),
       mounts,
       limits: containerLimits(req),
     };
@@ -478,6 +487,10 @@ export function toAgentError(err: unknown, what: string): AgentError {
     }
   }
   return agentErrors.internal(err instanceof Error ? err.message : String(err));
+}
+
+function envName(kv: string): string {
+  return kv.slice(0, kv.indexOf('='));
 }
 
 /** isOwnedBy is used to keep to one node's containers; unlabelled ones (original agent) count. */

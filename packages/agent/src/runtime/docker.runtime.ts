@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { DockerDemuxer } from './docker-demux.js';
 import { toRuntimeError, isSocketError } from './docker-errors.js';
 import { readPullProgress } from './docker-pull.js';
+import { gpuHostConfig } from './gpu-host-config.js';
 import {
   isRuntimeError,
   RuntimeError,
@@ -122,6 +123,9 @@ export class DockerRuntime implements ContainerRuntime {
       exposed[key] = {};
       bindings[key] = [{ HostPort: p.hostPort === 0 ? '' : String(p.hostPort) }];
     }
+    const storage = storageHostConfig(spec);
+    const gpu = gpuHostConfig(spec);
+    const mounts = [...(storage.Mounts ?? []), ...(gpu.Mounts ?? [])];
     const container = await this.#call(() =>
       this.#docker.createContainer({
         name: spec.name,
@@ -137,14 +141,10 @@ export class DockerRuntime implements ContainerRuntime {
           // The server decides restarts; Docker must not restart behind its back.
           RestartPolicy: { Name: 'no' },
           Privileged: false,
-          ...storageHostConfig(spec),
-          ...(spec.gpuDeviceIds.length > 0
-            ? {
-                DeviceRequests: [
-                  { Driver: 'nvidia', DeviceIDs: spec.gpuDeviceIds, Capabilities: [['gpu']] },
-                ],
-              }
-            : {}),
+          // Storage and the GPUs (CDI) may both bring mounts: concatenated, never replaced.
+          ...storage,
+          ...gpu,
+          ...(mounts.length > 0 ? { Mounts: mounts } : {}),
         },
       }),
     );

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../agent.js';
+import type { RawSettings } from '@utopia/shared/config';
 import { validateSettings } from '../config/agent-config.js';
 import type { AgentSettingKey } from '../config/agent-settings.js';
 import type { GpuBackend } from '../gpu/gpu-backend.js';
@@ -24,8 +25,8 @@ export interface TestAgentOptions {
   machineId?: string;
   /** Deadline of one Docker Engine call (default: the agent's own). */
   dockerCallTimeoutMs?: number;
-  /** More raw settings (e.g. allowedHostPaths), as the config file would give them. */
-  settings?: Partial<Record<AgentSettingKey, string>>;
+  /** More agent settings, as a config file would give them (e.g. allowedHostPaths, gpuInjection). */
+  settings?: RawSettings<AgentSettingKey>;
 }
 
 /** ApiResponse is used to hand a test the status, body and headers of one call. */

@@ -1,5 +1,5 @@
-import { Value } from '@sinclair/typebox/value';
 import { ClaimPlacement, type ClaimSpec, type GpuClaim } from '@utopia/shared';
+import { parseJsonColumn } from '../db/json-column.js';
 import type { ClaimRow, EventRow } from '../db/schema.js';
 import { parseGpuIds } from './gpu-ids.js';
 
@@ -13,13 +13,7 @@ export function parseSpec(row: Pick<ClaimRow, 'spec'>): ClaimSpec {
 
 /** parsePlacement is used to read gpu_claims.placement; a row that does not parse shows none. */
 export function parsePlacement(row: Pick<ClaimRow, 'placement'>): ClaimPlacement | null {
-  if (row.placement === null) return null;
-  try {
-    const value: unknown = JSON.parse(row.placement);
-    return Value.Check(ClaimPlacement, value) ? value : null;
-  } catch {
-    return null;
-  }
+  return parseJsonColumn(ClaimPlacement, row.placement);
 }
 
 /** parseStringMap is used to read a claim's labels or annotations column (null: none). */

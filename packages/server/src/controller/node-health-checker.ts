@@ -127,12 +127,14 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
     const capacityChanged =
       capacity !== undefined &&
       (capacity.cpu_millis !== node.cpu_millis || capacity.memory_mib !== node.memory_mib);
+    const injection = injectionOf(r.metrics, node);
     const becameOnline = node.status !== 'Online';
-    if (becameOnline || inventoryChanged || capacityChanged) {
+    if (becameOnline || inventoryChanged || capacityChanged || injection !== node.gpu_injection) {
       // The row changes anyway: it takes the figures of this moment along.
       const ok = await updateNodeGuarded(deps.db, node.id, node.version, {
         status: 'Online',
         gpus: JSON.stringify(gpus),
+        gpu_injection: injection,
         last_heartbeat_at: at,
         updated_at: at,
         ...(becameOnline ? { status_changed_at: at } : {}),
@@ -193,6 +195,13 @@ export function capacityOf(
   const c = metrics?.capacity;
   if (c === undefined) return undefined;
   return { cpu_millis: Math.round(c.cpus * 1000), memory_mib: c.memory_mib };
+}
+
+/** injectionOf is used to keep the stored mode when an (older) agent does not report one. */
+function injectionOf(metrics: AgentMetricsResponse | undefined, node: NodeRow): string | null {
+  const reported = metrics?.gpu_injection;
+  if (!reported) return node.gpu_injection;
+  return JSON.stringify({ mode: reported.mode, reason: reported.reason });
 }
 
 // What a node has, not how busy it is: a change here is worth a write.

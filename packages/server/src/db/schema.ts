@@ -54,6 +54,8 @@ export interface NodesTable {
   agent_version: string;
   address: string | null;
   tunnel_port: number | null;
+  /** JSON { mode, reason } from the agent's metrics; null until reported. */
+  gpu_injection: string | null;
   credential_hash: string;
   join_token_id: string | null;
   last_heartbeat_at: string | null;

@@ -1,6 +1,13 @@
 import { createHmac } from 'node:crypto';
-import type { GpuInventory, GpuState, Node, NodeGpu } from '@utopia/shared';
+import {
+  NodeGpuInjection,
+  type GpuInventory,
+  type GpuState,
+  type Node,
+  type NodeGpu,
+} from '@utopia/shared';
 import type { AgentTarget } from '../agent-client/agent-client.js';
+import { parseJsonColumn } from '../db/json-column.js';
 import type { NodeRow } from '../db/schema.js';
 
 /** GpuRecord is used for one GPU as stored in nodes.gpus (JSON). */
@@ -25,6 +32,11 @@ export function gpusFromInventory(inventory: readonly GpuInventory[]): GpuRecord
     .map((g) => ({ ...g, memoryUsedMiB: null, utilizationPercent: null, temperatureC: null }));
 }
 
+/** parseGpuInjection is used to read nodes.gpu_injection; anything unreadable shows as null. */
+export function parseGpuInjection(row: Pick<NodeRow, 'gpu_injection'>): NodeGpuInjection | null {
+  return parseJsonColumn(NodeGpuInjection, row.gpu_injection);
+}
+
 /** toNode is used to show a node row, with which claim holds each GPU. */
 export function toNode(row: NodeRow, holders: ReadonlyMap<number, string>): Node {
   const gpus: NodeGpu[] = parseGpus(row).map((g) => ({
@@ -47,6 +59,7 @@ export function toNode(row: NodeRow, holders: ReadonlyMap<number, string>): Node
     agentVersion: row.agent_version,
     address: row.address,
     tunnelPort: row.tunnel_port,
+    gpuInjection: parseGpuInjection(row),
     lastHeartbeatAt: row.last_heartbeat_at,
     statusChangedAt: row.status_changed_at,
     createdAt: row.created_at,

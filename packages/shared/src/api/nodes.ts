@@ -47,6 +47,16 @@ export const NodeCapacity = Type.Object(
 );
 export type NodeCapacity = Static<typeof NodeCapacity>;
 
+/** NodeGpuInjection is used to show how a node's agent gives containers their GPUs, and why. */
+export const NodeGpuInjection = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('cdi'), Type.Literal('nvidia-runtime'), Type.Literal('none')]),
+    reason: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type NodeGpuInjection = Static<typeof NodeGpuInjection>;
+
 /** Node is used to show a GPU node. */
 export const Node = Type.Object(
   {
@@ -64,6 +74,9 @@ export const Node = Type.Object(
     agentVersion: Type.String(),
     address: Type.Union([Type.String(), Type.Null()], { description: 'Direct-mode agent URL' }),
     tunnelPort: Type.Union([Type.Integer(), Type.Null()]),
+    gpuInjection: Type.Union([NodeGpuInjection, Type.Null()], {
+      description: 'cdi, nvidia-runtime or none, and why; null until the agent reports it',
+    }),
     lastHeartbeatAt: Type.Union([Timestamp, Type.Null()]),
     statusChangedAt: Timestamp,
     createdAt: Timestamp,

@@ -6,6 +6,7 @@ import * as userTokenGeneration from './004-user-token-generation.js';
 import * as resourceChanges from './005-resource-changes.js';
 import * as proxyTickets from './008-proxy-tickets.js';
 import * as storageAndLimits from './006-storage-and-limits.js';
+import * as nodeGpuInjection from './009-node-gpu-injection.js';
 
 /** MIGRATIONS is used to apply the schema in order; never edit one that has shipped, add another. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -16,6 +17,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '005-resource-changes': resourceChanges,
   '008-proxy-tickets': proxyTickets,
   '006-storage-and-limits': storageAndLimits,
+  '009-node-gpu-injection': nodeGpuInjection,
 };
 
 /** LATEST_MIGRATION is used by /readyz to check that the schema is current (names sort in order). */
