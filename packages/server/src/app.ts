@@ -19,6 +19,7 @@ import { metricsRoutes } from './metrics/metrics.routes.js';
 import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
 import { nodeRoutes } from './nodes/nodes.routes.js';
 import { frpPluginRoutes } from './tunnel/frp-plugin.routes.js';
+import { isAppPath, sendIndex, webUiRoutes } from './web/web-ui.routes.js';
 
 /** BuiltApp is used to hold the Fastify app and the access rule of each of its routes. */
 export interface BuiltApp {
@@ -53,7 +54,10 @@ export async function buildApp(
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler(handleNotFound);
+  // A browser loading one of the web UI's own paths (/claims/…) gets the app; the rest a 404.
+  app.setNotFoundHandler((request, reply) =>
+    isAppPath(request) ? sendIndex(reply) : handleNotFound(request, reply),
+  );
   // Bodies are JSON only; without this Fastify would parse text/plain and answer 400, not 415.
   app.removeContentTypeParser('text/plain');
   registerMethodNotAllowed(app);
@@ -78,5 +82,6 @@ export async function buildApp(
   await app.register(claimRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(frpPluginRoutes, { ctx });
+  await app.register(webUiRoutes, {});
   return { app, routes };
 }

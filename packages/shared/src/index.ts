@@ -10,3 +10,4 @@ export * from './api/nodes.js';
 export * from './api/claims.js';
 export * from './gpu.js';
 export * from './api/watch.js';
+export * from './wire-check.js';
