@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # test-image.sh: build the tiny local image utopia-test/busybox:latest that the agent's Docker
 # tests run, with `docker import` from Debian's static busybox (no registry needed).
-# Uses the DOCKER_HOST of the environment. Does nothing if the image already exists.
+# Uses the DOCKER_HOST of the environment. Does nothing if the image already exists in this
+# version (the label utopia.test-image; bump it when the tool list changes).
 set -euo pipefail
 
 image="utopia-test/busybox:latest"
-if docker image inspect "$image" > /dev/null 2>&1; then
+version="2"
+current() {
+  docker image inspect -f '{{index .Config.Labels "utopia.test-image"}}' "$image" 2> /dev/null || true
+}
+if [ "$(current)" = "$version" ]; then
   echo "$image exists"
   exit 0
 fi
@@ -14,7 +19,7 @@ fi
 lockdir="${TMPDIR:-/tmp}"
 exec 9> "$lockdir/utopia-test-image.lock"
 flock 9
-if docker image inspect "$image" > /dev/null 2>&1; then
+if [ "$(current)" = "$version" ]; then
   echo "$image exists"
   exit 0
 fi
@@ -47,9 +52,11 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/rootfs/bin" "$work/rootfs/tmp" "$work/rootfs/etc"
 cp "$busybox" "$work/rootfs/bin/busybox"
-for tool in sh sleep echo cat ls env true false printf kill ps wc head tail id pwd date; do
+# yes, head and sleep make a log spewer (logs tests); stty reads a terminal's size (exec tests).
+for tool in sh sleep echo cat ls env true false printf kill ps wc head tail id pwd date yes stty tr; do
   ln -s busybox "$work/rootfs/bin/$tool"
 done
 tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
-docker import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' "$work/rootfs.tar" "$image" > /dev/null
+docker import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' \
+  --change "LABEL utopia.test-image=$version" "$work/rootfs.tar" "$image" > /dev/null
 echo "$image built"

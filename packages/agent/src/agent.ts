@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { GpuInventory } from '@utopia/shared';
@@ -15,6 +16,7 @@ import { ensureRegistered, UnknownNodeError } from './registration/registration.
 import type { ContainerRuntime } from './runtime/container-runtime.js';
 import { ContainerService } from './runtime/container.service.js';
 import { createDockerClient, DockerRuntime } from './runtime/docker.runtime.js';
+import { PreviousLogStore } from './runtime/previous-logs.js';
 import { AGENT_VERSION } from './version.js';
 import { openTunnel, wantsTunnel } from './tunnel/agent-tunnel.js';
 import type { FrpcSupervisor } from './tunnel/frpc-supervisor.js';
@@ -69,6 +71,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     networkMode: config.containerNetwork,
     nodeId: () => identity?.nodeId ?? '',
     logger,
+    previousLogs: new PreviousLogStore(join(config.dataDir, 'previous-logs')),
     ...(deps.extraLabels ? { extraLabels: deps.extraLabels } : {}),
   });
   const system = new SystemMetricsSampler(config.dataDir);

@@ -13,8 +13,10 @@ import { withRedactedRequests } from './http/log-redaction.js';
 import { registerMethodNotAllowed } from './http/method-not-allowed.js';
 import { openapiOptions } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
+import { registerWebSockets } from './http/websocket.js';
 import { userRoutes } from './users/users.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
+import { claimLogsRoutes } from './claims/claim-logs.routes.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
 import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
 import { nodeRoutes } from './nodes/nodes.routes.js';
@@ -67,6 +69,8 @@ export async function buildApp(
 
   await app.register(swagger, openapiOptions);
   const routes = registerAccessControl(app, ctx.authenticate);
+  // Before any route: it wraps each WebSocket route's handler as the route is added.
+  await registerWebSockets(app);
   // The docs page's own routes (HTML, JS, CSS) are public, like the document they show.
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/openapi.json' } });
 
@@ -80,6 +84,7 @@ export async function buildApp(
   await app.register(joinTokenRoutes, { ctx });
   await app.register(nodeRoutes, { ctx });
   await app.register(claimRoutes, { ctx });
+  await app.register(claimLogsRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(frpPluginRoutes, { ctx });
   await app.register(webUiRoutes, {});

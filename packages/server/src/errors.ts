@@ -39,6 +39,7 @@ export const Errors = {
     new AppError(403, ErrorCode.Forbidden, message),
   notFound: (what: string, id: string) =>
     new AppError(404, ErrorCode.NotFound, `${what} ${id} not found`),
+  noContainer: (message: string) => new AppError(404, ErrorCode.NoContainer, message),
   // 403, not 400: the request is well formed, its proof of identity is what fails.
   wrongCurrentPassword: () =>
     new AppError(403, ErrorCode.Forbidden, 'currentPassword is wrong', [
@@ -46,6 +47,12 @@ export const Errors = {
     ]),
   conflict: (message: string, details?: FieldProblem[]) =>
     new AppError(409, ErrorCode.Conflict, message, details),
+  upgradeRequired: () =>
+    new AppError(
+      426,
+      ErrorCode.UpgradeRequired,
+      'This route speaks WebSocket only: send Connection: Upgrade and Upgrade: websocket',
+    ),
   rateLimited: (message: string) => new AppError(429, ErrorCode.RateLimited, message),
   quotaExceeded: (message: string) => new AppError(403, ErrorCode.QuotaExceeded, message),
   unavailable: (message: string) => new AppError(503, ErrorCode.Unavailable, message),

@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ImageReference } from './image-reference.js';
 import { Text } from './api/common.js';
+import { ExecQuery } from './api/streams.js';
 
 /** GpuInventory is used to tell the server, at registration, which GPUs a node has. */
 export const GpuInventory = Type.Object(
@@ -212,6 +213,21 @@ export const AgentContainerParams = Type.Object(
 );
 export type AgentContainerParams = Static<typeof AgentContainerParams>;
 
+/** AgentDeleteQuery is used when the server removes a container to restart its claim. */
+export const AgentDeleteQuery = Type.Object(
+  {
+    keep_logs: Type.Optional(
+      Type.Boolean({ description: "Keep the container's log tail as the claim's previous run" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AgentDeleteQuery = Static<typeof AgentDeleteQuery>;
+
+/** AgentExecQuery is used to start a command in a container: the public API's own parameters. */
+export const AgentExecQuery = ExecQuery;
+export type AgentExecQuery = Static<typeof AgentExecQuery>;
+
 /** AgentRemoveAllResponse is used to answer DELETE /api/v1/containers: what was removed. */
 export const AgentRemoveAllResponse = Type.Object(
   { container_ids: Type.Array(Type.String()) },
@@ -224,6 +240,13 @@ export const AgentLogsQuery = Type.Object(
   {
     tail: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })),
     follow: Type.Optional(Type.Boolean()),
+    since: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1e11, description: 'Unix seconds (fractions allowed)' }),
+    ),
+    timestamps: Type.Optional(Type.Boolean()),
+    previous: Type.Optional(
+      Type.Boolean({ description: "The claim's previous run (kept after a restart)" }),
+    ),
   },
   { additionalProperties: false },
 );

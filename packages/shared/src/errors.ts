@@ -6,11 +6,15 @@ export const ErrorCode = {
   Unauthenticated: 'UNAUTHENTICATED',
   Forbidden: 'FORBIDDEN',
   NotFound: 'NOT_FOUND',
+  /** The claim exists but has no container (yet, or any more) to read logs of or exec in. */
+  NoContainer: 'NO_CONTAINER',
   MethodNotAllowed: 'METHOD_NOT_ALLOWED',
   Conflict: 'CONFLICT',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UriTooLong: 'URI_TOO_LONG',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A WebSocket route was called without `Upgrade: websocket`. */
+  UpgradeRequired: 'UPGRADE_REQUIRED',
   RateLimited: 'RATE_LIMITED',
   QuotaExceeded: 'QUOTA_EXCEEDED',
   JoinTokenInvalid: 'JOIN_TOKEN_INVALID',

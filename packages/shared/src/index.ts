@@ -10,4 +10,5 @@ export * from './api/nodes.js';
 export * from './api/claims.js';
 export * from './gpu.js';
 export * from './api/watch.js';
+export * from './api/streams.js';
 export * from './wire-check.js';

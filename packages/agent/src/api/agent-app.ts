@@ -1,3 +1,4 @@
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AgentErrorReason, type AgentErrorBody } from '@utopia/shared';
@@ -14,6 +15,9 @@ export interface AgentAppOptions extends NodeRoutesOptions {
   agentToken: () => string | undefined;
   logger: AgentLogger;
 }
+
+/** WS_MAX_PAYLOAD_BYTES is used to bound one message from the server on a stream. */
+const WS_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
 /** buildAgentApp is used to create (not start) the Fastify app of the agent API. */
 export async function buildAgentApp(opts: AgentAppOptions): Promise<FastifyInstance> {
@@ -38,6 +42,12 @@ export async function buildAgentApp(opts: AgentAppOptions): Promise<FastifyInsta
     } satisfies AgentErrorBody),
   );
 
+  // Before any route, as it wraps each WebSocket route's handler; upgrade requests pass the same
+  // bearer check below before anything is upgraded. No compression: a small frame must not
+  // inflate into a large one.
+  await app.register(websocket, {
+    options: { maxPayload: WS_MAX_PAYLOAD_BYTES, perMessageDeflate: false },
+  });
   await app.register(publicRoutes, opts);
   const checkBearer = createBearerCheck(opts.agentToken);
   await app.register(

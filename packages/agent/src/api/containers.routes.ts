@@ -6,6 +6,7 @@ import {
   AgentContainerParams,
   AgentCreateContainerRequest,
   AgentCreateContainerResponse,
+  AgentDeleteQuery,
   AgentErrorBody,
   AgentLogsQuery,
   AgentRemoveAllResponse,
@@ -79,9 +80,15 @@ export const containersRoutes: FastifyPluginAsyncTypebox<ContainersRoutesOptions
 
   app.delete(
     '/containers/:id',
-    { schema: { params: AgentContainerParams, response: { 204: Type.Null(), ...errors } } },
+    {
+      schema: {
+        params: AgentContainerParams,
+        querystring: AgentDeleteQuery,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
     async (req, reply) => {
-      await containers.remove(req.params.id);
+      await containers.remove(req.params.id, { keepLogs: req.query.keep_logs ?? false });
       return reply.code(204).send(null);
     },
   );
@@ -97,8 +104,14 @@ export const containersRoutes: FastifyPluginAsyncTypebox<ContainersRoutesOptions
     '/containers/:id/logs',
     { schema: { params: AgentContainerParams, querystring: AgentLogsQuery } },
     async (req, reply) => {
-      const follow = req.query.follow ?? false;
-      const stream = await containers.logs(req.params.id, req.query.tail, follow);
+      const q = req.query;
+      const stream = await containers.logs(req.params.id, {
+        tail: q.tail,
+        follow: q.follow ?? false,
+        since: q.since,
+        timestamps: q.timestamps ?? false,
+        previous: q.previous ?? false,
+      });
       // Listened to at once: an error before Fastify pipes the stream must not go uncaught.
       stream.on('error', (err) => req.log.debug({ err }, 'container log stream failed'));
       // A follower that hangs up must not leave Docker's log stream open.

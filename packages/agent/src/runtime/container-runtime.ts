@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 /** ContainerState is used to carry Docker's view of a container's life. */
 export interface ContainerState {
@@ -42,6 +42,28 @@ export interface ContainerCreateSpec {
 export interface LogOptions {
   tail: number | undefined;
   follow: boolean;
+  /** Unix seconds (fractions allowed): only lines written at or after it. */
+  since?: number | undefined;
+  /** Prefix each line with Docker's RFC 3339 (nanosecond) timestamp and a space. */
+  timestamps?: boolean | undefined;
+}
+
+/** ExecOptions is used to start a command in a running container. */
+export interface ExecOptions {
+  command: string[];
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
+/** ExecSession is used to drive one started exec: its stream, its terminal size, its exit code. */
+export interface ExecSession {
+  /** The hijacked connection: writes are stdin; reads are Docker-framed output (raw with a TTY). */
+  stream: Duplex;
+  resize(width: number, height: number): Promise<void>;
+  /** exitCode is used once the stream ended; null while Docker still reports it running. */
+  exitCode(): Promise<number | null>;
 }
 
 /**
@@ -59,7 +81,9 @@ export interface ContainerRuntime {
   start(id: string): Promise<void>;
   /** remove is used to stop and delete a container; a missing one is not an error. */
   remove(id: string): Promise<void>;
+  /** logs is used to read a container's output, stdout and stderr merged, headers stripped. */
   logs(id: string, opts: LogOptions): Promise<Readable>;
+  exec(id: string, opts: ExecOptions): Promise<ExecSession>;
 }
 
 /** RuntimeErrorKind is used to classify Docker failures for the API's error reasons. */

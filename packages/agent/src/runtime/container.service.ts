@@ -12,6 +12,7 @@ import {
 import { describeIndices, Labels, parseGpuLabel, pullingInfo, toInfo } from './container-info.js';
 import { heldGpus } from './gpu-holders.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { PREVIOUS_LOG_TAIL_LINES, type PreviousLogStore } from './previous-logs.js';
 
 // Environment a user may not set: the agent alone decides which GPUs a container sees. The
 // NVIDIA runtime reads NVIDIA_VISIBLE_DEVICES; CUDA reads CUDA_VISIBLE_DEVICES, and left unset
@@ -20,6 +21,9 @@ const RESERVED_ENV = new Set(['NVIDIA_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 
 // States in which a container holds its GPUs.
 const LIVE_STATES = new Set(['created', 'running', 'paused', 'restarting']);
 const GPU_LOCK = '\0gpus';
+// Longer than the server's longest restart backoff (5 min): see PreviousLogStore.prune.
+const PREVIOUS_LOG_GRACE_MS = 15 * 60_000;
+const PRUNE_EVERY_MS = 60_000;
 
 /** ContainerServiceOptions is used to set up the claim-container service. */
 export interface ContainerServiceOptions {
@@ -30,6 +34,18 @@ export interface ContainerServiceOptions {
   logger: AgentLogger;
   /** Extra labels on every container (tests mark their runs with one). */
   extraLabels?: Record<string, string>;
+  /** Where a restarted claim's previous log is kept; without it `previous` finds nothing. */
+  previousLogs?: PreviousLogStore;
+}
+
+/** LogQuery is used to choose which of a claim container's output to read. */
+export interface LogQuery {
+  tail: number | undefined;
+  follow: boolean;
+  since: number | undefined;
+  timestamps: boolean;
+  /** The run before the last restart, from the saved tail. */
+  previous: boolean;
 }
 
 /** CreateResult is used to tell the route whether the container is new (201) or was there (200). */
@@ -47,6 +63,7 @@ export class ContainerService {
   readonly #opts: ContainerServiceOptions;
   readonly #locks = new KeyedMutex();
   readonly #pulling = new Map<string, { image: string; since: number }>();
+  #prunedAt = 0;
 
   constructor(opts: ContainerServiceOptions) {
     this.#opts = opts;
@@ -94,6 +111,14 @@ export class ContainerService {
     for (const [claimId, pull] of this.#pulling) {
       if (!known.has(claimId)) containers.push(pullingInfo(claimId, pull.image, pull.since));
     }
+    // The server lists every few seconds: the sweep of stale saved logs rides on it.
+    if (this.#opts.previousLogs && Date.now() - this.#prunedAt > PRUNE_EVERY_MS) {
+      this.#prunedAt = Date.now();
+      const live = new Set(containers.map((c) => c.claim_id));
+      await this.#opts.previousLogs.prune(live, PREVIOUS_LOG_GRACE_MS).catch((err: unknown) => {
+        this.#opts.logger.warn({ err }, 'could not prune saved logs');
+      });
+    }
     return containers;
   }
 
@@ -103,12 +128,40 @@ export class ContainerService {
     return details ? toInfo(details) : undefined;
   }
 
-  /** remove is used to delete a claim's container; gone already is fine (idempotent). */
-  async remove(idOrClaim: string): Promise<void> {
+  /**
+   * remove is used to delete a claim's container; gone already is fine (idempotent). With
+   * keepLogs (a restart) the container's log tail is saved as the claim's previous run first;
+   * without it (deletion, a move, the orphan sweep) any saved log of the claim goes too.
+   */
+  async remove(idOrClaim: string, opts: { keepLogs?: boolean } = {}): Promise<void> {
     const details = await this.#resolve(idOrClaim);
-    if (!details) return;
-    const claimId = details.labels[Labels.ClaimId] ?? details.id;
-    await this.#locks.run(claimId, () => this.#guard(() => this.#opts.runtime.remove(details.id)));
+    const claimId = details
+      ? (details.labels[Labels.ClaimId] ?? details.id)
+      : idOrClaim.startsWith('claim:')
+        ? idOrClaim.slice('claim:'.length)
+        : undefined;
+    if (!opts.keepLogs && claimId !== undefined) await this.#opts.previousLogs?.remove(claimId);
+    if (!details || claimId === undefined) return;
+    await this.#locks.run(claimId, async () => {
+      if (opts.keepLogs) await this.#saveLogs(claimId, details.id);
+      await this.#guard(() => this.#opts.runtime.remove(details.id));
+    });
+  }
+
+  async #saveLogs(claimId: string, containerId: string): Promise<void> {
+    const store = this.#opts.previousLogs;
+    if (!store) return;
+    try {
+      const source = await this.#opts.runtime.logs(containerId, {
+        tail: PREVIOUS_LOG_TAIL_LINES,
+        follow: false,
+        timestamps: true,
+      });
+      await store.save(claimId, source);
+    } catch (err) {
+      // A log that cannot be saved must not keep the restart from happening.
+      this.#opts.logger.warn({ err, claimId }, 'could not save the log of the previous run');
+    }
   }
 
   /**
@@ -116,7 +169,9 @@ export class ContainerService {
    * that no claim keeps running (and holding GPUs) on a node the server no longer knows.
    */
   async removeAll(): Promise<string[]> {
-    return this.#removeWhere((c) => this.#isMine(c));
+    const removed = await this.#removeWhere((c) => this.#isMine(c));
+    await this.#opts.previousLogs?.clear();
+    return removed;
   }
 
   /**
@@ -139,6 +194,7 @@ export class ContainerService {
     );
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw toAgentError(failed.reason, 'call');
+    for (const c of doomed) await this.#opts.previousLogs?.remove(c.labels[Labels.ClaimId] ?? '');
     if (doomed.length > 0) {
       const claims = doomed.map((c) => c.labels[Labels.ClaimId]);
       this.#opts.logger.warn({ claims }, `removed ${doomed.length} container(s)`);
@@ -146,10 +202,23 @@ export class ContainerService {
     return doomed.map((c) => c.id);
   }
 
-  async logs(idOrClaim: string, tail: number | undefined, follow: boolean): Promise<Readable> {
+  /** logs is used to read a claim container's output, or with `previous` its last run's. */
+  async logs(idOrClaim: string, q: LogQuery): Promise<Readable> {
+    if (q.previous) return this.#previousLogs(idOrClaim, q);
     const details = await this.#resolve(idOrClaim);
     if (!details) throw agentErrors.notFound(`container ${idOrClaim}`);
-    return this.#guard(() => this.#opts.runtime.logs(details.id, { tail, follow }));
+    const { previous: _previous, ...opts } = q;
+    return this.#guard(() => this.#opts.runtime.logs(details.id, opts));
+  }
+
+  async #previousLogs(idOrClaim: string, q: LogQuery): Promise<Readable> {
+    const claimId = idOrClaim.startsWith('claim:')
+      ? idOrClaim.slice('claim:'.length)
+      : (await this.#resolve(idOrClaim))?.labels[Labels.ClaimId];
+    const saved =
+      claimId === undefined ? undefined : await this.#opts.previousLogs?.open(claimId, q);
+    if (!saved) throw agentErrors.notFound(`previous run's log of ${idOrClaim}`);
+    return saved;
   }
 
   async #resolve(idOrClaim: string): Promise<ContainerDetails | undefined> {

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
-import { PassThrough, type Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { DockerDemuxer } from './docker-demux.js';
 import { toRuntimeError, isSocketError } from './docker-errors.js';
 import { readPullProgress } from './docker-pull.js';
 import {
@@ -9,6 +10,8 @@ import {
   type ContainerCreateSpec,
   type ContainerDetails,
   type ContainerRuntime,
+  type ExecOptions,
+  type ExecSession,
   type LogOptions,
 } from './container-runtime.js';
 
@@ -161,27 +164,70 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async logs(id: string, opts: LogOptions): Promise<Readable> {
-    const container = this.#container(id);
-    const base = {
+    const path = `/containers/${idSegment(id)}/logs?`;
+    const options = {
       stdout: true,
       stderr: true,
-      timestamps: false,
+      follow: opts.follow,
+      timestamps: opts.timestamps ?? false,
       ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+      ...(opts.since !== undefined ? { since: opts.since } : {}),
     };
-    const out = new PassThrough();
-    if (opts.follow) {
-      const stream = await this.#call(() => container.logs({ ...base, follow: true }));
-      this.#docker.modem.demuxStream(stream, out, out);
-      stream.on('end', () => out.end());
-      // A connection cut by the Engine closes its stream without 'end' or 'error'.
-      stream.on('close', () => out.end());
-      stream.on('error', (err: Error) => out.destroy(err));
-      out.on('close', () => destroyStream(stream));
-    } else {
-      const buffer = await this.#call(() => container.logs({ ...base, follow: false }));
-      out.end(demuxBuffer(buffer));
-    }
-    return out;
+    // Always as a stream (dockerode buffers a log it does not follow): a long log must never
+    // sit in the agent's memory whole.
+    const raw = await this.#call(() => this.#dialStream(path, options));
+    const out = new DockerDemuxer({ merged: true });
+    // A connection cut by the Engine closes its stream without 'end' or 'error'.
+    raw.on('close', () => out.end());
+    raw.on('error', (err: Error) => out.destroy(err));
+    out.on('close', () => raw.destroy());
+    return raw.pipe(out);
+  }
+
+  async exec(id: string, opts: ExecOptions): Promise<ExecSession> {
+    const container = this.#container(id);
+    const exec = await this.#call(() =>
+      container.exec({
+        Cmd: opts.command,
+        AttachStdin: opts.stdin,
+        AttachStdout: opts.stdout,
+        AttachStderr: opts.stderr,
+        Tty: opts.tty,
+      }),
+    );
+    const stream = await this.#call(() =>
+      exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty }),
+    );
+    return {
+      stream,
+      resize: async (width, height) => {
+        await this.#call(() => exec.resize({ w: width, h: height }));
+      },
+      exitCode: async () => {
+        const info = await this.#call(() => exec.inspect());
+        return info.Running ? null : info.ExitCode;
+      },
+    };
+  }
+
+  #dialStream(path: string, options: Record<string, unknown>): Promise<Readable> {
+    return new Promise((resolve, reject) => {
+      this.#docker.modem.dial(
+        {
+          path,
+          method: 'GET',
+          isStream: true,
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+          options,
+        },
+        (err, data) => {
+          if (err) reject(err);
+          else if (data instanceof Readable) resolve(data);
+          else
+            reject(new RuntimeError('unavailable', 'Docker Engine answered logs with no stream'));
+        },
+      );
+    });
   }
 }
 
@@ -204,25 +250,6 @@ function imageSegment(image: string): string {
   const bad = parts.some((p) => !/^[A-Za-z0-9]/.test(p)) || /[^\x21-\x7e]/.test(image);
   if (bad) throw new RuntimeError('rejected', `not an image reference: ${JSON.stringify(image)}`);
   return encodeURIComponent(image);
-}
-
-function destroyStream(stream: NodeJS.ReadableStream): void {
-  const d = stream as NodeJS.ReadableStream & { destroy?: () => void };
-  d.destroy?.();
-}
-
-/** demuxBuffer is used to strip Docker's 8-byte stream frame headers from a non-TTY log. */
-export function demuxBuffer(buffer: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let at = 0;
-  while (at + 8 <= buffer.length) {
-    const type = buffer[at];
-    const size = buffer.readUInt32BE(at + 4);
-    if ((type !== 0 && type !== 1 && type !== 2) || buffer[at + 1] !== 0) return buffer; // a TTY log
-    parts.push(buffer.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return Buffer.concat(parts);
 }
 
 function toDetails(info: ContainerInspectInfo): ContainerDetails {

@@ -5,6 +5,7 @@ import {
   type ContainerCreateSpec,
   type ContainerDetails,
   type ContainerRuntime,
+  type ExecSession,
 } from '../runtime/container-runtime.js';
 
 /** FakeRuntime is used to record what the agent asks of Docker and to script failures. */
@@ -94,5 +95,10 @@ export class FakeRuntime implements ContainerRuntime {
   async logs(): Promise<Readable> {
     this.#check();
     return Readable.from(['log line\n']);
+  }
+
+  exec(): Promise<ExecSession> {
+    this.#check();
+    return Promise.reject(new RuntimeError('rejected', 'the fake runtime runs no commands'));
   }
 }

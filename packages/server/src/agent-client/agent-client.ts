@@ -1,9 +1,14 @@
+import type { Readable } from 'node:stream';
 import type {
   AgentContainerInfo,
   AgentCreateContainerRequest,
+  AgentLogsQuery,
   AgentMetricsResponse,
 } from '@utopia/shared';
 import { AgentAnswers, type AnswerCheck } from './agent-answers.js';
+import { openAgentStream, readSmallBody } from './agent-stream.js';
+import { openAgentWebSocket } from './agent-websocket.js';
+import type { WebSocket } from 'ws';
 
 /** AgentTarget is used to say which agent to call and with which per-node token. */
 export interface AgentTarget {
@@ -51,11 +56,30 @@ export interface AgentClient {
   listContainers(t: AgentTarget): Promise<AgentContainerInfo[]>;
   /** getContainer answers undefined when the agent has no such container. */
   getContainer(t: AgentTarget, id: string): Promise<AgentContainerInfo | undefined>;
-  /** deleteContainer succeeds when the container is gone, including when it never existed. */
-  deleteContainer(t: AgentTarget, id: string): Promise<void>;
+  /**
+   * deleteContainer succeeds when the container is gone, including when it never existed. With
+   * keepLogs (a restart) the agent keeps the container's log tail as the claim's previous run.
+   */
+  deleteContainer(t: AgentTarget, id: string, opts?: { keepLogs?: boolean }): Promise<void>;
+  /**
+   * streamLogs is used to read a container's log as a stream (text, stdout and stderr merged);
+   * `signal` ends it. An agent that answers 404 fails with status 404.
+   */
+  streamLogs(
+    t: AgentTarget,
+    id: string,
+    query: AgentLogsQuery,
+    signal: AbortSignal,
+  ): Promise<Readable>;
   /** removeAllContainers is used when a node is deleted: every claim container there goes. */
   removeAllContainers(t: AgentTarget): Promise<string[]>;
   metrics(t: AgentTarget): Promise<AgentMetricsResponse>;
+  /**
+   * openWebSocket is used for the streaming routes (exec, port-forward): it resolves with the open
+   * WebSocket to `path` (with its query) on the agent, or rejects with an AgentCallError carrying
+   * the agent's own status and reason when the agent refuses the upgrade.
+   */
+  openWebSocket(t: AgentTarget, path: string): Promise<WebSocket>;
 }
 
 // The agent refuses these for reasons another try cannot fix. GPU_UNAVAILABLE is not among them:
@@ -91,10 +115,7 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
     } catch (e) {
       const why =
         e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
-      throw new AgentCallError(`agent of node ${t.nodeId} unreachable: ${why}`, {
-        permanent: false,
-        reason: AgentCallReason.Unreachable,
-      });
+      throw unreachable(t, why);
     }
     if (text === '') return { status: res.status, json: null, isJson: true };
     try {
@@ -118,19 +139,7 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
   }
 
   function fail(t: AgentTarget, what: string, status: number, json: unknown): never {
-    const body = isRecord(json) ? json : {};
-    const reason = typeof body.reason === 'string' ? body.reason : `HTTP_${status}`;
-    const message = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
-    const refused = status >= 400 && status < 500 && ![401, 408, 429].includes(status);
-    const permanent =
-      refused &&
-      reason !== 'GPU_UNAVAILABLE' &&
-      (body.permanent === true || PERMANENT_REASONS.has(reason));
-    throw new AgentCallError(`${what} on node ${t.nodeId}: ${message}`, {
-      permanent,
-      status,
-      reason,
-    });
+    throw refusal(t, what, status, json);
   }
 
   return {
@@ -152,11 +161,12 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       if (answer.status !== 200) fail(t, 'get container', answer.status, answer.json);
       return read(t, 'get container', answer, AgentAnswers.container);
     },
-    async deleteContainer(t, id) {
+    async deleteContainer(t, id, deleteOpts = {}) {
+      const keep = deleteOpts.keepLogs === true ? '?keep_logs=true' : '';
       const { status, json } = await call(
         t,
         'DELETE',
-        `/api/v1/containers/${encodeURIComponent(id)}`,
+        `/api/v1/containers/${encodeURIComponent(id)}${keep}`,
       );
       if (status !== 204 && status !== 200 && status !== 404)
         fail(t, 'delete container', status, json);
@@ -166,12 +176,68 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
       if (answer.status !== 200) fail(t, 'remove all containers', answer.status, answer.json);
       return read(t, 'remove all containers', answer, AgentAnswers.removeAll).container_ids;
     },
+    async streamLogs(t, id, query, signal) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+      const path = `/api/v1/containers/${encodeURIComponent(id)}/logs?${params.toString()}`;
+      let answer;
+      try {
+        answer = await openAgentStream(t, path, { signal, headTimeoutMs: opts.timeoutMs });
+      } catch (e) {
+        throw unreachable(t, e instanceof Error ? e.message : String(e));
+      }
+      if (answer.status === 200) return answer.body;
+      const text = await readSmallBody(answer.body).catch(() => '');
+      fail(t, 'container logs', answer.status, parseJson(text));
+    },
     async metrics(t) {
       const answer = await call(t, 'GET', '/api/v1/metrics');
       if (answer.status !== 200) fail(t, 'metrics', answer.status, answer.json);
       return read(t, 'metrics', answer, AgentAnswers.metrics);
     },
+    openWebSocket(t, path) {
+      return openAgentWebSocket(t, path, opts.timeoutMs, {
+        refused: (status, json) => refusal(t, `open ${path.split('?')[0] ?? ''}`, status, json),
+        unreachable: (why) => unreachable(t, why),
+      });
+    },
   };
+}
+
+/** unreachable is used when no answer came: connection refused, reset or timed out. */
+function unreachable(t: AgentTarget, why: string): AgentCallError {
+  return new AgentCallError(`agent of node ${t.nodeId} unreachable: ${why}`, {
+    permanent: false,
+    reason: AgentCallReason.Unreachable,
+  });
+}
+
+/**
+ * refusal is used to turn an agent's error answer into an AgentCallError: its own reason when it
+ * gave one, and whether another try could help.
+ */
+function refusal(t: AgentTarget, what: string, status: number, json: unknown): AgentCallError {
+  const body = isRecord(json) ? json : {};
+  const reason = typeof body.reason === 'string' ? body.reason : `HTTP_${status}`;
+  const message = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
+  const refused = status >= 400 && status < 500 && ![401, 408, 429].includes(status);
+  const permanent =
+    refused &&
+    reason !== 'GPU_UNAVAILABLE' &&
+    (body.permanent === true || PERMANENT_REASONS.has(reason));
+  return new AgentCallError(`${what} on node ${t.nodeId}: ${message}`, {
+    permanent,
+    status,
+    reason,
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** AgentAnswer is used to hand on one HTTP answer; `json` is the raw text when `isJson` is false. */

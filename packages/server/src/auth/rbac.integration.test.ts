@@ -219,6 +219,14 @@ const TABLE: RouteCase[] = [
     path: (ids, caller) => `/api/gpu-claims/${ids.claimIds[caller]}`,
     expect: { anonymous: 401, user: 202, admin: 202, node: 403 },
   },
+  {
+    method: 'GET',
+    url: '/api/gpu-claims/:id/logs',
+    // No agent runs here: a visible claim stays Pending, with no container to read (404
+    // NO_CONTAINER); claim-logs.e2e.test.ts reads real ones.
+    path: (ids) => `/api/gpu-claims/${ids.claimIds.user}/logs`,
+    expect: { anonymous: 401, user: 404, admin: 404, node: 403 },
+  },
   { method: 'GET', url: '/metrics', expect: ADMIN_ONLY },
   {
     method: 'POST',

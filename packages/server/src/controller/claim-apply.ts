@@ -110,7 +110,8 @@ export async function applyClaimAction(
       );
       return done();
     case 'restart':
-      await deps.agents.deleteContainer(action.target, action.containerId);
+      // The exited container's log tail stays on the agent: `logs?previous=true` reads it.
+      await deps.agents.deleteContainer(action.target, action.containerId, { keepLogs: true });
       await applyTransition(
         db,
         claim,

@@ -72,7 +72,13 @@ class FakeAgents implements AgentClient {
   removeAllContainers(): never {
     throw new Error('not used by the reconciler');
   }
+  streamLogs(): never {
+    throw new Error('not used by the reconciler');
+  }
   metrics(): never {
+    throw new Error('not used by the reconciler');
+  }
+  openWebSocket(): never {
     throw new Error('not used by the reconciler');
   }
 }

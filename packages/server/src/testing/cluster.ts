@@ -21,6 +21,25 @@ export const FAST_CONTROLLER: Record<string, string> = {
   UTOPIA_RESYNC_INTERVAL_MS: '2000',
 };
 
+/**
+ * AGENT_MODES is used by e2e suites that run once per way the server reaches agents: their
+ * direct address, and the frp tunnel (a random port range, so parallel suites do not collide).
+ */
+export const AGENT_MODES: readonly (readonly [string, Record<string, string>])[] = [
+  ['direct', {}],
+  [
+    'frp',
+    {
+      UTOPIA_FRP_MODE: 'supervised',
+      UTOPIA_FRP_BIND_PORT: '0',
+      UTOPIA_FRP_ALLOW_PORTS: (() => {
+        const base = 21000 + Math.floor(Math.random() * 80) * 100;
+        return `${base}-${base + 99}`;
+      })(),
+    },
+  ],
+];
+
 /** TestNode is used to start, stop and restart one agent of the test cluster. */
 export interface TestNode {
   name: string;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeWatchEvent, type GpuClaim, type SseMessage } from '@utopia/shared';
-import { startCluster, type TestCluster } from '../testing/cluster.js';
+import { AGENT_MODES, startCluster, type TestCluster } from '../testing/cluster.js';
 import { createClaimAs, sleeperClaim, waitForGone } from '../testing/claims-client.js';
 import { testDatabases } from '../testing/harness.js';
 import { isGpuClaim, mustWatch, type WatchClient } from '../testing/watch-client.js';
@@ -17,23 +17,8 @@ function changesOf(w: WatchClient, id: string): SseMessage[] {
   return w.events.filter((e) => e.id !== undefined && e.id !== '' && claimOf(e)?.id === id);
 }
 
-const MODES: [string, Record<string, string>][] = [
-  ['direct', {}],
-  [
-    'frp',
-    {
-      UTOPIA_FRP_MODE: 'supervised',
-      UTOPIA_FRP_BIND_PORT: '0',
-      UTOPIA_FRP_ALLOW_PORTS: (() => {
-        const base = 21000 + Math.floor(Math.random() * 80) * 100;
-        return `${base}-${base + 99}`;
-      })(),
-    },
-  ],
-];
-
 for (const dbKind of testDatabases()) {
-  for (const [mode, overrides] of MODES) {
+  for (const [mode, overrides] of AGENT_MODES) {
     describe(`watch with real agents, ${mode} mode (${dbKind})`, () => {
       let c: TestCluster;
       let user: string;
