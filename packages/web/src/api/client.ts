@@ -37,23 +37,30 @@ export function authHeaders(): Record<string, string> {
   return session ? { authorization: `Bearer ${session.token}` } : {};
 }
 
-/** send is used for calls whose answer has no body to check (204, 202). */
-export async function send(path: string, options: RequestOptions = {}): Promise<Response> {
-  let res: Response;
+/**
+ * fetchApi is used for every request, streams included: a request that gets no answer at all
+ * (server stopped, network gone) becomes ApiError NETWORK; an aborted one stays an AbortError.
+ */
+export async function fetchApi(path: string, init: RequestInit): Promise<Response> {
   try {
-    res = await fetch(path, {
-      method: options.method ?? 'GET',
-      headers: {
-        ...authHeaders(),
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-    });
+    return await fetch(path, init);
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
     throw new ApiError(0, 'NETWORK', 'The server cannot be reached.');
   }
+}
+
+/** send is used for calls whose answer has no body to check (204, 202). */
+export async function send(path: string, options: RequestOptions = {}): Promise<Response> {
+  const res = await fetchApi(path, {
+    method: options.method ?? 'GET',
+    headers: {
+      ...authHeaders(),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
+  });
   if (!res.ok) throw await errorOf(res);
   return res;
 }

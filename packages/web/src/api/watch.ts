@@ -2,14 +2,14 @@
 // Authorization header. The picture is rebuilt from each list (ADDED… SNAPSHOT_END), kept
 // current by every change, and resumed after a drop with Last-Event-ID, as EventSource would.
 import { decodeWatchEvent, SseParser } from '@utopia/shared';
-import { authHeaders, errorOf, type ApiError } from './client.js';
+import { ApiError, authHeaders, errorOf, fetchApi } from './client.js';
 
 /** WatchHandlers is used to receive a stream's picture and its health. */
 export interface WatchHandlers<T> {
   /** The whole current picture, after the list and after every change. */
   onItems(items: T[]): void;
   /** null when the stream is healthy again. */
-  onError(error: ApiError | Error | null): void;
+  onError(error: ApiError | null): void;
 }
 
 const RETRY_MS = [500, 1000, 2000, 5000];
@@ -35,9 +35,12 @@ export function watchList<T extends { id: string }>(
         failures = 0;
       } catch (e) {
         if (abort.signal.aborted) return;
-        handlers.onError(e instanceof Error ? e : new Error(String(e)));
-        // A 4xx other than a dropped session will not heal by retrying fast.
-        if (isApiError(e) && e.status === 401) return;
+        // A stream cut mid-read (server stopped) is a network failure like a refused connect.
+        handlers.onError(
+          e instanceof ApiError ? e : new ApiError(0, 'NETWORK', 'The server cannot be reached.'),
+        );
+        // A dropped session ends the app's session too: signing in starts new streams.
+        if (e instanceof ApiError && e.status === 401) return;
       }
       const wait = RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)] ?? 5000;
       await new Promise((r) => setTimeout(r, wait));
@@ -47,7 +50,7 @@ export function watchList<T extends { id: string }>(
   const readOnce = async (): Promise<void> => {
     const headers: Record<string, string> = { ...authHeaders(), accept: 'text/event-stream' };
     if (lastEventId) headers['last-event-id'] = lastEventId;
-    const res = await fetch(url, { headers, signal: abort.signal });
+    const res = await fetchApi(url, { headers, signal: abort.signal });
     if (!res.ok || !res.body) throw await errorOf(res);
     const parser = new SseParser();
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -78,8 +81,4 @@ export function watchList<T extends { id: string }>(
 
   void run();
   return () => abort.abort();
-}
-
-function isApiError(e: unknown): e is ApiError {
-  return e instanceof Error && e.name === 'ApiError' && 'status' in e;
 }

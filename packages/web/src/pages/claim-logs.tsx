@@ -2,7 +2,7 @@
 // the browser's own find and copy work on it, and a filter shows only matching lines. The text
 // kept is bounded, so a chatty container cannot fill the tab's memory.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { authHeaders, errorOf } from '../api/client.js';
+import { authHeaders, errorOf, fetchApi } from '../api/client.js';
 import { useI18n } from '../i18n/i18n.js';
 import { ErrorNote } from '../ui/states.js';
 
@@ -31,7 +31,7 @@ export function ClaimLogs({
     setError(null);
     setState('following');
     (async () => {
-      const res = await fetch(
+      const res = await fetchApi(
         `/api/gpu-claims/${encodeURIComponent(claimId)}/logs?follow=true&tail=2000`,
         { headers: authHeaders(), signal: abort.signal },
       );

@@ -47,7 +47,7 @@ export function ClaimPage() {
       </div>
       <ErrorNote error={remove.error} />
       {gone ? <p className="muted">{t.claimGone}</p> : null}
-      {s.phase === 'Pending' || s.reason ? <WhyBox claim={claim} /> : null}
+      {s.phase === 'Pending' || s.phase === 'Failed' ? <WhyBox claim={claim} /> : null}
       <dl className="facts">
         <dt>{t.owner}</dt>
         <dd>{claim.owner}</dd>
