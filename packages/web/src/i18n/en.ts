@@ -144,6 +144,13 @@ export const en = {
   username: 'Username',
   users: 'Users',
   uses: 'Uses',
+  terminal: 'Terminal',
+  openTerminal: 'Open a shell',
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  sessionEnded: 'Session ended',
+  terminalUnavailable:
+    'The terminal cannot connect (exec is not available on this server yet, or the container stopped).',
   whyPending: 'Why is it pending?',
 };
 

@@ -139,5 +139,11 @@ export const zh: Messages = {
   username: '用户名',
   users: '用户',
   uses: '已使用',
+  terminal: '终端',
+  openTerminal: '打开 Shell',
+  connecting: '连接中…',
+  connected: '已连接',
+  sessionEnded: '会话已结束',
+  terminalUnavailable: '终端无法连接（此服务器尚不支持 exec，或容器已停止）。',
   whyPending: '为什么在等待？',
 };

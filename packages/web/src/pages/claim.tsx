@@ -1,5 +1,6 @@
 // A claim's page: where it runs and why it does not, its events, its logs, and delete.
 import type { ClaimPlacement, GpuClaim } from '@utopia/shared';
+import { lazy, Suspense, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useLive } from '../api/live.js';
 import { useClaim, useDeleteClaim } from '../api/queries.js';
@@ -10,6 +11,9 @@ import { ConfirmButton } from '../ui/confirm.js';
 import { ago } from '../ui/format.js';
 import { Empty, ErrorNote, Loading } from '../ui/states.js';
 import { ClaimLogs } from './claim-logs.js';
+
+// xterm.js is loaded only when a terminal is opened.
+const ClaimTerminal = lazy(() => import('./terminal.js'));
 
 /** ClaimPage is used at /claims/:id. */
 export function ClaimPage() {
@@ -86,12 +90,30 @@ export function ClaimPage() {
       <Events claim={detail.data} />
       <h2>{t.logs}</h2>
       <ClaimLogs claimId={claim.id} containerId={s.containerId} />
+      {s.phase === 'Running' ? <TerminalSection claimId={claim.id} /> : null}
       {gone ? (
         <p>
           <button onClick={() => navigate('/claims')}>{t.claims}</button>
         </p>
       ) : null}
     </section>
+  );
+}
+
+function TerminalSection({ claimId }: { claimId: string }) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <h2>{t.terminal}</h2>
+      {open ? (
+        <Suspense fallback={<Loading />}>
+          <ClaimTerminal claimId={claimId} />
+        </Suspense>
+      ) : (
+        <button onClick={() => setOpen(true)}>{t.openTerminal}</button>
+      )}
+    </>
   );
 }
 
