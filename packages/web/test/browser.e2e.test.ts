@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startCluster, TEST_IMAGE, waitFor, type TestCluster } from '@utopia/server/testing';
+import { createClaimAs, sleeperClaim } from '@utopia/server/testing/claims';
 import { ADMIN_PASSWORD } from '@utopia/server/testing/harness';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, VIEWPORTS } from './browser.js';
@@ -160,23 +161,9 @@ describe('web UI in a browser', () => {
 
   test('7. a user sees only their own claims and no admin actions', async () => {
     const admin = await c.t.adminToken();
-    const other = await c.t.api('POST', '/api/gpu-claims', {
-      token: admin,
-      body: {
-        name: 'admins-claim',
-        spec: { image: TEST_IMAGE, resources: { gpuCount: 1 }, command: ['sleep', '3600'] },
-      },
-    });
-    assert.equal(other.status, 201);
+    await createClaimAs(c.t, admin, { name: 'admins-claim', ...sleeperClaim(1) });
     const bob = await c.t.login('bob', 'bob-password-1');
-    const own = await c.t.api('POST', '/api/gpu-claims', {
-      token: bob,
-      body: {
-        name: 'bobs-claim',
-        spec: { image: TEST_IMAGE, resources: { gpuCount: 1 }, command: ['sleep', '3600'] },
-      },
-    });
-    assert.equal(own.status, 201);
+    await createClaimAs(c.t, bob, { name: 'bobs-claim', ...sleeperClaim(1) });
 
     await page.click('button:has-text("Sign out")');
     await page.locator('input[name=username]').waitFor();

@@ -29,6 +29,9 @@ const isApiTokenList = wireCheck(ApiTokenList);
 const isCreatedApiToken = wireCheck(CreatedApiToken);
 const isLogin = wireCheck(LoginResponse);
 
+/** Checked is used to name the type a wire check proves. */
+type Checked<G> = G extends (v: unknown) => v is infer T ? T : never;
+
 /** login is used by the sign-in page. */
 export function login(username: string, password: string) {
   return request('/api/auth/login', isLogin, {
@@ -130,20 +133,11 @@ export function useJoinTokens() {
 
 /** useJoinTokenActions is used to create and revoke join tokens. */
 export function useJoinTokenActions() {
-  const qc = useQueryClient();
-  const onSuccess = () => qc.invalidateQueries({ queryKey: ['join-tokens'] });
-  return {
-    create: useMutation({
-      mutationFn: (body: CreateJoinTokenRequest) =>
-        request('/api/join-tokens', isCreatedJoinToken, { method: 'POST', body }),
-      onSuccess,
-    }),
-    revoke: useMutation({
-      mutationFn: (id: string) =>
-        send(`/api/join-tokens/${encodeURIComponent(id)}`, { method: 'DELETE' }),
-      onSuccess,
-    }),
-  };
+  return useCreateRevoke<CreateJoinTokenRequest, Checked<typeof isCreatedJoinToken>>(
+    'join-tokens',
+    '/api/join-tokens',
+    isCreatedJoinToken,
+  );
 }
 
 /** useApiTokens is used by the "my API tokens" page. */
@@ -156,17 +150,28 @@ export function useApiTokens() {
 
 /** useApiTokenActions is used to create and revoke one's own API tokens. */
 export function useApiTokenActions() {
+  return useCreateRevoke<CreateApiTokenRequest, Checked<typeof isCreatedApiToken>>(
+    'api-tokens',
+    '/api/auth/tokens',
+    isCreatedApiToken,
+  );
+}
+
+// Tokens of both kinds: POST to the collection answers the secret once, DELETE /:id revokes.
+function useCreateRevoke<Body, Created>(
+  key: string,
+  path: string,
+  isCreated: (v: unknown) => v is Created,
+) {
   const qc = useQueryClient();
-  const onSuccess = () => qc.invalidateQueries({ queryKey: ['api-tokens'] });
+  const onSuccess = () => qc.invalidateQueries({ queryKey: [key] });
   return {
     create: useMutation({
-      mutationFn: (body: CreateApiTokenRequest) =>
-        request('/api/auth/tokens', isCreatedApiToken, { method: 'POST', body }),
+      mutationFn: (body: Body) => request(path, isCreated, { method: 'POST', body }),
       onSuccess,
     }),
     revoke: useMutation({
-      mutationFn: (id: string) =>
-        send(`/api/auth/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+      mutationFn: (id: string) => send(`${path}/${encodeURIComponent(id)}`, { method: 'DELETE' }),
       onSuccess,
     }),
   };

@@ -5,6 +5,7 @@ import { useApiTokenActions, useApiTokens } from '../api/queries.js';
 import { useI18n } from '../i18n/i18n.js';
 import { ConfirmButton } from '../ui/confirm.js';
 import { ago } from '../ui/format.js';
+import { DataTable, SubmitRow, TextInput } from '../ui/form.js';
 import { OnceSecret } from '../ui/secret.js';
 import { Empty, ErrorNote, Loading } from '../ui/states.js';
 
@@ -20,86 +21,62 @@ export function ApiTokensPage() {
     e.preventDefault();
     create.mutate({ name, ...(days.trim() ? { expiresInDays: Number(days) } : {}) });
   };
+  const date = (iso: string | null) =>
+    iso ? new Date(iso).toLocaleDateString(language === 'zh' ? 'zh-CN' : 'en') : t.never;
   return (
     <section>
       <h1>{t.apiTokens}</h1>
       <form className="card stack" onSubmit={submit}>
         <h2>{t.createApiToken}</h2>
         <div className="row wrap">
-          <label>
-            {t.name}
-            <input name="token-name" value={name} onChange={(e) => setName(e.target.value)} />
-            {err?.fieldMessage('name') ? (
-              <span className="field-error">{err.fieldMessage('name')}</span>
-            ) : null}
-          </label>
-          <label>
-            {t.expiresInDays}
-            <input
-              className="narrow"
-              inputMode="numeric"
-              placeholder={t.never}
-              value={days}
-              onChange={(e) => setDays(e.target.value)}
-            />
-            {err?.fieldMessage('expiresInDays') ? (
-              <span className="field-error">{err.fieldMessage('expiresInDays')}</span>
-            ) : null}
-          </label>
+          <TextInput
+            label={t.name}
+            name="token-name"
+            value={name}
+            onChange={setName}
+            error={err}
+            field="name"
+          />
+          <TextInput
+            label={t.expiresInDays}
+            narrow
+            numeric
+            placeholder={t.never}
+            value={days}
+            onChange={setDays}
+            error={err}
+            field="expiresInDays"
+          />
         </div>
-        {err && err.details.length === 0 ? <ErrorNote error={err} /> : null}
-        <div>
-          <button type="submit" className="primary" disabled={create.isPending}>
-            {t.create}
-          </button>
-        </div>
+        <SubmitRow error={err} busy={create.isPending} label={t.create} />
         {create.data ? <OnceSecret label={t.apiToken} value={create.data.token} /> : null}
       </form>
       <ErrorNote error={tokens.error ?? revoke.error} />
-      {tokens.isPending ? (
-        <Loading />
-      ) : tokens.data?.items.length === 0 ? (
-        <Empty>{t.noApiTokens}</Empty>
-      ) : tokens.data ? (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>{t.name}</th>
-                <th>{t.created}</th>
-                <th>{t.lastUsed}</th>
-                <th>{t.expires}</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data.items.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td>{ago(k.createdAt, language)}</td>
-                  <td>{ago(k.lastUsedAt, language)}</td>
-                  <td>
-                    {k.expiresAt
-                      ? new Date(k.expiresAt).toLocaleDateString(language === 'zh' ? 'zh-CN' : 'en')
-                      : t.never}
-                  </td>
-                  <td>
-                    {k.revoked ? (
-                      t.revoked
-                    ) : (
-                      <ConfirmButton
-                        danger
-                        label={t.revoke}
-                        question={t.revokeQuestion}
-                        onConfirm={() => revoke.mutate(k.id)}
-                      />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      {tokens.isPending ? <Loading /> : null}
+      {tokens.data?.items.length === 0 ? <Empty>{t.noApiTokens}</Empty> : null}
+      {tokens.data && tokens.data.items.length > 0 ? (
+        <DataTable headers={[t.name, t.created, t.lastUsed, t.expires, '']}>
+          {tokens.data.items.map((k) => (
+            <tr key={k.id}>
+              <td>{k.name}</td>
+              <td>{ago(k.createdAt, language)}</td>
+              <td>{ago(k.lastUsedAt, language)}</td>
+              <td>{date(k.expiresAt)}</td>
+              <td>
+                {k.revoked ? (
+                  t.revoked
+                ) : (
+                  <ConfirmButton
+                    danger
+                    label={t.revoke}
+                    question={t.revokeQuestion}
+                    onConfirm={() => revoke.mutate(k.id)}
+                  />
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
     </section>
   );

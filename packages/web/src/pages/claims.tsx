@@ -1,23 +1,15 @@
 // Claims: the caller's own (admins: everyone's, filtered by owner, phase and node), live from
 // the watch stream, newest first.
-import type { ClaimPhase, GpuClaim, User } from '@utopia/shared';
+import type { GpuClaim, User } from '@utopia/shared';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { useLive } from '../api/live.js';
 import { useI18n } from '../i18n/i18n.js';
 import { isAdmin } from '../ui/admin-only.js';
-import { PhaseBadge } from '../ui/badges.js';
+import { CLAIM_PHASES, PhaseBadge } from '../ui/badges.js';
 import { ago } from '../ui/format.js';
+import { DataTable } from '../ui/form.js';
 import { Empty, ErrorNote, Loading } from '../ui/states.js';
-
-const PHASES: ClaimPhase[] = [
-  'Pending',
-  'Scheduled',
-  'Running',
-  'Succeeded',
-  'Failed',
-  'Terminating',
-];
 
 /** ClaimsPage is used at /claims. */
 export function ClaimsPage({ me }: { me: User }) {
@@ -64,7 +56,7 @@ export function ClaimsPage({ me }: { me: User }) {
           {t.phase}
           <select value={phase} onChange={(e) => setPhase(e.target.value)}>
             <option value="">{t.any}</option>
-            {PHASES.map((p) => (
+            {CLAIM_PHASES.map((p) => (
               <option key={p} value={p}>
                 {t.phases[p]}
               </option>
@@ -101,40 +93,35 @@ export function ClaimsPage({ me }: { me: User }) {
 export function ClaimTable({ claims, showOwner }: { claims: GpuClaim[]; showOwner: boolean }) {
   const { t, language } = useI18n();
   return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>{t.name}</th>
-            {showOwner ? <th>{t.owner}</th> : null}
-            <th>{t.phase}</th>
-            <th>{t.image}</th>
-            <th>{t.gpus}</th>
-            <th>{t.node}</th>
-            <th>{t.created}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {claims.map((c) => (
-            <tr key={c.id} data-claim={c.name}>
-              <td>
-                <Link to={`/claims/${c.id}`}>{c.name}</Link>
-              </td>
-              {showOwner ? <td>{c.owner}</td> : null}
-              <td>
-                <PhaseBadge phase={c.status.phase} />
-              </td>
-              <td className="mono">{c.spec.image}</td>
-              <td>
-                {c.spec.resources.gpuCount}
-                {c.status.gpuIds.length > 0 ? ` [${c.status.gpuIds.join(', ')}]` : ''}
-              </td>
-              <td>{c.status.nodeName ?? '—'}</td>
-              <td>{ago(c.createdAt, language)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      headers={[
+        t.name,
+        ...(showOwner ? [t.owner] : []),
+        t.phase,
+        t.image,
+        t.gpus,
+        t.node,
+        t.created,
+      ]}
+    >
+      {claims.map((c) => (
+        <tr key={c.id} data-claim={c.name}>
+          <td>
+            <Link to={`/claims/${c.id}`}>{c.name}</Link>
+          </td>
+          {showOwner ? <td>{c.owner}</td> : null}
+          <td>
+            <PhaseBadge phase={c.status.phase} />
+          </td>
+          <td className="mono">{c.spec.image}</td>
+          <td>
+            {c.spec.resources.gpuCount}
+            {c.status.gpuIds.length > 0 ? ` [${c.status.gpuIds.join(', ')}]` : ''}
+          </td>
+          <td>{c.status.nodeName ?? '—'}</td>
+          <td>{ago(c.createdAt, language)}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }

@@ -5,6 +5,7 @@ import { useLive } from '../api/live.js';
 import { useI18n } from '../i18n/i18n.js';
 import { NodeBadge } from '../ui/badges.js';
 import { ago } from '../ui/format.js';
+import { DataTable } from '../ui/form.js';
 import { GpuCell } from '../ui/gpu-cell.js';
 import { Empty, ErrorNote, Loading } from '../ui/states.js';
 
@@ -32,25 +33,11 @@ export function NodesPage({ me: _me }: { me: User }) {
       ) : nodes.items.length === 0 ? (
         <Empty>{t.noNodes}</Empty>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>{t.hostname}</th>
-                <th>{t.status}</th>
-                <th>{t.model}</th>
-                <th>{t.gpus}</th>
-                <th>{t.labels}</th>
-                <th>{t.lastSeen}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sortNodes(nodes.items).map((n) => (
-                <NodeRow key={n.id} node={n} held={held} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable headers={[t.hostname, t.status, t.model, t.gpus, t.labels, t.lastSeen]}>
+          {sortNodes(nodes.items).map((n) => (
+            <NodeRow key={n.id} node={n} held={held} />
+          ))}
+        </DataTable>
       )}
     </section>
   );

@@ -4,18 +4,10 @@ import type { ClaimPhase } from '@utopia/shared';
 import { Link } from 'react-router';
 import { useLive } from '../api/live.js';
 import { useI18n } from '../i18n/i18n.js';
-import { PhaseBadge, NodeBadge } from '../ui/badges.js';
+import { CLAIM_PHASES, NodeBadge, PhaseBadge } from '../ui/badges.js';
 import { Empty, ErrorNote, Loading } from '../ui/states.js';
 import { claimsByGpu, NodeGpus, sortNodes } from './nodes.js';
 
-const PHASES: ClaimPhase[] = [
-  'Pending',
-  'Scheduled',
-  'Running',
-  'Succeeded',
-  'Failed',
-  'Terminating',
-];
 /** A GPU counts as busy above this utilisation. */
 const BUSY_PERCENT = 10;
 
@@ -50,7 +42,7 @@ export function OverviewPage() {
       </div>
       <h2>{t.claimsByPhase}</h2>
       <div className="row wrap phases">
-        {PHASES.map((p) => (
+        {CLAIM_PHASES.map((p) => (
           <Link key={p} to={`/claims`} className="phase-count">
             <PhaseBadge phase={p} /> <strong data-phase-count={p}>{byPhase.get(p) ?? 0}</strong>
           </Link>

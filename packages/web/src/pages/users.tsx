@@ -6,6 +6,7 @@ import { ApiError } from '../api/client.js';
 import { useUserActions, useUsers } from '../api/queries.js';
 import { useI18n } from '../i18n/i18n.js';
 import { ago } from '../ui/format.js';
+import { DataTable, SubmitRow, TextInput } from '../ui/form.js';
 import { ErrorNote, Loading } from '../ui/states.js';
 
 /** UsersPage is used at /users (admins). */
@@ -21,57 +22,44 @@ export function UsersPage({ me }: { me: User }) {
       {users.isPending ? (
         <Loading />
       ) : users.data ? (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>{t.username}</th>
-                <th>{t.role}</th>
-                <th>{t.gpuQuota}</th>
-                <th>{t.status}</th>
-                <th>{t.created}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.items.map((u) => (
-                <tr key={u.id} data-user={u.username}>
-                  <td>{u.username}</td>
-                  <td>
-                    <select
-                      aria-label={t.role}
-                      value={u.role}
-                      disabled={u.id === me.id}
-                      onChange={(e) =>
-                        actions.update.mutate({
-                          id: u.id,
-                          body: { role: e.target.value === 'admin' ? 'admin' : 'user' },
-                        })
-                      }
-                    >
-                      <option value="user">{t.roleUser}</option>
-                      <option value="admin">{t.admin}</option>
-                    </select>
-                  </td>
-                  <td>
-                    <QuotaInput user={u} />
-                  </td>
-                  <td>
-                    <button
-                      disabled={u.id === me.id}
-                      onClick={() =>
-                        actions.update.mutate({ id: u.id, body: { disabled: !u.disabled } })
-                      }
-                    >
-                      {u.disabled ? t.enable : t.disable}
-                    </button>{' '}
-                    {u.disabled ? <span className="badge">{t.disabled}</span> : null}
-                  </td>
-                  <td>{ago(u.createdAt, language)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable headers={[t.username, t.role, t.gpuQuota, t.status, t.created]}>
+          {users.data.items.map((u) => (
+            <tr key={u.id} data-user={u.username}>
+              <td>{u.username}</td>
+              <td>
+                <select
+                  aria-label={t.role}
+                  value={u.role}
+                  disabled={u.id === me.id}
+                  onChange={(e) =>
+                    actions.update.mutate({
+                      id: u.id,
+                      body: { role: e.target.value === 'admin' ? 'admin' : 'user' },
+                    })
+                  }
+                >
+                  <option value="user">{t.roleUser}</option>
+                  <option value="admin">{t.admin}</option>
+                </select>
+              </td>
+              <td>
+                <QuotaInput user={u} />
+              </td>
+              <td>
+                <button
+                  disabled={u.id === me.id}
+                  onClick={() =>
+                    actions.update.mutate({ id: u.id, body: { disabled: !u.disabled } })
+                  }
+                >
+                  {u.disabled ? t.enable : t.disable}
+                </button>{' '}
+                {u.disabled ? <span className="badge">{t.disabled}</span> : null}
+              </td>
+              <td>{ago(u.createdAt, language)}</td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
     </section>
   );
@@ -140,19 +128,16 @@ function CreateUser() {
             <span className="field-error">{err.fieldMessage('username')}</span>
           ) : null}
         </label>
-        <label>
-          {t.password}
-          <input
-            name="new-password"
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-          {err?.fieldMessage('password') ? (
-            <span className="field-error">{err.fieldMessage('password')}</span>
-          ) : null}
-        </label>
+        <TextInput
+          label={t.password}
+          name="new-password"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={setPassword}
+          error={err}
+          field="password"
+        />
         <label>
           {t.role}
           <select
@@ -174,13 +159,8 @@ function CreateUser() {
           />
         </label>
       </div>
-      {err && err.details.length === 0 ? <ErrorNote error={err} /> : null}
       {create.isSuccess ? <p role="status">{t.userCreated(create.data.username)}</p> : null}
-      <div>
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {t.create}
-        </button>
-      </div>
+      <SubmitRow error={err} busy={create.isPending} label={t.create} />
     </form>
   );
 }

@@ -2,6 +2,16 @@
 import type { ClaimPhase, NodeStatus } from '@utopia/shared';
 import { useI18n } from '../i18n/i18n.js';
 
+/** CLAIM_PHASES is used to list the phases in the order a claim goes through them. */
+export const CLAIM_PHASES: readonly ClaimPhase[] = [
+  'Pending',
+  'Scheduled',
+  'Running',
+  'Succeeded',
+  'Failed',
+  'Terminating',
+];
+
 /** PhaseBadge is used wherever a claim's phase shows. */
 export function PhaseBadge({ phase }: { phase: ClaimPhase }) {
   const { t } = useI18n();
