@@ -25,10 +25,11 @@ npm run lint
 echo "== frp (pinned build, cached under .cache/frp)"
 bash scripts/build-frp.sh >/dev/null
 
+# A CJK font too, so the Chinese screenshots show characters, not boxes.
 echo "== Chromium (the web UI's browser tests drive Debian's package with playwright-core)"
-if ! command -v chromium >/dev/null; then
+if ! command -v chromium >/dev/null || ! fc-list : family | grep -i wenquanyi >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) >&2
   else
     echo "test-all: install chromium (apt-get install chromium) for the browser tests" >&2
     exit 1

@@ -148,7 +148,13 @@ describe('web UI in a browser', () => {
         }
       }
     }
+    // And one in Simplified Chinese.
+    await page.evaluate(() => localStorage.setItem('utopia.language', 'zh'));
     await page.setViewportSize(VIEWPORTS.desktop);
+    await page.goto(`${c.t.url}/`);
+    await page.locator('main h1:has-text("概览")').waitFor();
+    await page.screenshot({ path: `${SHOTS}overview-desktop-dark-zh.png` });
+    await page.evaluate(() => localStorage.setItem('utopia.language', 'en'));
   });
 
   test('6. delete the claim from its page', async () => {
@@ -192,7 +198,32 @@ describe('web UI in a browser', () => {
     await page.getByText('This page is for admins.').waitFor();
   });
 
-  test('8. the server stopping is shown, not swallowed', async () => {
+  test('8. an ended session asks to sign in again, then carries on where the user was', async () => {
+    await page.goto(`${c.t.url}/tokens`);
+    await page.locator('main h1:has-text("API tokens")').waitFor();
+    // An admin's password change ends every login session of bob's at once.
+    const users = await c.t.api('GET', '/api/users', { token: await c.t.adminToken() });
+    const bob = (users.json.items as { id: string; username: string }[]).find(
+      (u) => u.username === 'bob',
+    );
+    assert.ok(bob);
+    const patched = await c.t.api('PATCH', `/api/users/${bob.id}`, {
+      token: await c.t.adminToken(),
+      body: { password: 'bob-password-2' },
+    });
+    assert.equal(patched.status, 200);
+    await page.click('nav a:has-text("Claims")');
+    await page.click('nav a:has-text("API tokens")');
+    await page.locator('input[name=username]').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/tokens');
+    await page.fill('input[name=username]', 'bob');
+    await page.fill('input[name=password]', 'bob-password-2');
+    await page.click('button[type=submit]');
+    await page.locator('main h1:has-text("API tokens")').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/tokens');
+  });
+
+  test('9. the server stopping is shown, not swallowed', async () => {
     await page.goto(`${c.t.url}/claims`);
     await page.locator('tr[data-claim=bobs-claim]').waitFor();
     await c.t.server.close();
