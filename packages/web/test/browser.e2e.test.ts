@@ -11,7 +11,7 @@ import { startCluster, TEST_IMAGE, waitFor, type TestCluster } from '@utopia/ser
 import { createClaimAs, sleeperClaim } from '@utopia/server/testing/claims';
 import { ADMIN_PASSWORD } from '@utopia/server/testing/harness';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, VIEWPORTS } from './browser.js';
+import { launchChromium, signIn as signInAt, VIEWPORTS } from './browser.js';
 
 const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
@@ -44,13 +44,8 @@ describe('web UI in a browser', () => {
     await c?.close();
   });
 
-  async function signIn(username: string, password: string): Promise<void> {
-    await page.goto(`${c.t.url}/`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', password);
-    await page.click('button[type=submit]');
-    await page.getByTestId('me').filter({ hasText: username }).waitFor();
-  }
+  const signIn = (username: string, password: string) =>
+    signInAt(page, `${c.t.url}/`, username, password);
 
   test('1. sign in as the admin and see the cluster', async () => {
     await signIn('admin', ADMIN_PASSWORD);
