@@ -216,6 +216,17 @@ describe('web UI in a browser', () => {
     await page.click('button[type=submit]');
     await page.locator('main h1:has-text("API tokens")').waitFor();
     assert.equal(new URL(page.url()).pathname, '/tokens');
+
+    // An API token made on this page signs in too, pasted on the sign-in page's other tab.
+    await page.fill('input[name=token-name]', 'laptop');
+    await page.click('form button[type=submit]');
+    const token = (await page.getByTestId('secret').textContent()) ?? '';
+    assert.match(token, /^utp_/);
+    await page.click('button:has-text("Sign out")');
+    await page.click('[role=tab]:has-text("API token")');
+    await page.fill('input[name=token]', token);
+    await page.click('button[type=submit]');
+    await page.getByTestId('me').filter({ hasText: 'bob' }).waitFor();
   });
 
   test('9. the server stopping is shown, not swallowed', async () => {
