@@ -10,6 +10,7 @@ import type { AppContext } from './context.js';
 import { healthRoutes } from './health/health.routes.js';
 import { handleError, handleNotFound } from './http/error-handler.js';
 import { withRedactedRequests } from './http/log-redaction.js';
+import { registerLoadShedding } from './http/load-shedding.js';
 import { registerMethodNotAllowed } from './http/method-not-allowed.js';
 import { openapiOptions } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
@@ -63,6 +64,7 @@ export async function buildApp(
   // Bodies are JSON only; without this Fastify would parse text/plain and answer 400, not 415.
   app.removeContentTypeParser('text/plain');
   registerMethodNotAllowed(app);
+  registerLoadShedding(app, ctx.config.maxInFlightRequests);
   // Watch streams never end by themselves: end them, or close() would wait for them forever.
   app.addHook('preClose', () => ctx.watch.closeStreams());
   app.addHook('onClose', () => ctx.watch.stop());

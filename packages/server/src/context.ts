@@ -11,6 +11,7 @@ import type { AgentClient } from './agent-client/agent-client.js';
 import type { ServerMetrics } from './metrics/metrics.js';
 import type { Tunnel } from './tunnel/tunnel.service.js';
 import type { WatchService } from './watch/watch.service.js';
+import type { LiveNodeFigures } from './nodes/live-node-figures.js';
 
 /** AppContext is used to hand every domain module the shared parts it needs, explicitly. */
 export interface AppContext {
@@ -29,6 +30,8 @@ export interface AppContext {
   tunnel: Tunnel | undefined;
   /** Watch streams and the change feed behind them. */
   watch: WatchService;
+  /** GPU figures and last-seen times from this replica's node polls (the leader's). */
+  liveFigures: LiveNodeFigures;
 }
 
 /** RoutesPlugin is used to type each domain's route plugin (TypeBox-typed handlers). */

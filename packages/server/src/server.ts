@@ -16,6 +16,7 @@ import { createControllerSignals } from './controller/signals.js';
 import { createServerMetrics } from './metrics/metrics.js';
 import { acceptBootstrapJoinToken } from './nodes/join-tokens.service.js';
 import { createTunnel } from './tunnel/tunnel.service.js';
+import { LiveNodeFigures } from './nodes/live-node-figures.js';
 import { createWatchService } from './watch/watch.service.js';
 
 /** RunningServer is used to reach a started server: its URL, its parts, and how to stop it. */
@@ -80,6 +81,7 @@ export async function createContext(
         config.frp.mode === 'off'
           ? undefined
           : await createTunnel(db.kysely, config.frp, config.dataDir, log),
+      liveFigures: new LiveNodeFigures(),
       watch: createWatchService({
         db,
         config: config.watch,

@@ -7,9 +7,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { startCluster, TEST_IMAGE, waitFor, type TestCluster } from '@utopia/server/testing';
-import { createClaimAs, sleeperClaim } from '@utopia/server/testing/claims';
-import { ADMIN_PASSWORD } from '@utopia/server/testing/harness';
+import {
+  ADMIN_PASSWORD,
+  createClaimAs,
+  sleeperClaim,
+  startCluster,
+  TEST_IMAGE,
+  waitFor,
+  type TestCluster,
+} from '@utopia/server/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, signIn as signInAt, VIEWPORTS } from './browser.js';
 
@@ -98,6 +104,14 @@ describe('web UI in a browser', () => {
     await page.fill('input[name=new-password]', 'bob-password-1');
     await page.click('form[aria-label="New user"] button[type=submit]');
     await page.locator('tr[data-user=bob]').waitFor();
+    // A GPU quota set in the table is the user's at the API.
+    await page.fill('input[aria-label="GPU quota bob"]', '3');
+    await page.press('input[aria-label="GPU quota bob"]', 'Enter');
+    await waitFor('bob has a quota of 3', async () => {
+      const users = await c.t.api('GET', '/api/users', { token: await c.t.adminToken() });
+      const items = users.json.items as { username: string; gpuQuota: number | null }[];
+      return items.find((u) => u.username === 'bob')?.gpuQuota === 3;
+    });
 
     await page.click('nav a:has-text("Join tokens")');
     await page.fill('input[name=description]', 'rack 2');

@@ -38,6 +38,7 @@ const CLAIM = { image: 'busybox:latest', resources: { gpuCount: 1 }, nodeSelecto
 
 const TABLE: RouteCase[] = [
   { method: 'GET', url: '/healthz', expect: PUBLIC },
+  { method: 'GET', url: '/api/version', expect: PUBLIC },
   { method: 'GET', url: '/readyz', expect: PUBLIC },
   { method: 'GET', url: '/api/openapi.json', expect: PUBLIC },
   { method: 'GET', url: '/docs', expect: PUBLIC },

@@ -8,6 +8,7 @@ export interface ClaimFilter {
   ownerId?: string;
   ownerName?: string;
   phase?: ClaimPhase;
+  name?: string;
   nodeId?: string;
   id?: string;
 }
@@ -48,6 +49,7 @@ export function selectClaims(
   if (f.ownerId !== undefined) q = q.where('c.owner_id', '=', f.ownerId);
   if (f.ownerName !== undefined) q = q.where('u.username', '=', f.ownerName);
   if (f.phase !== undefined) q = q.where('c.phase', '=', f.phase);
+  if (f.name !== undefined) q = q.where('c.name', '=', f.name);
   if (f.nodeId !== undefined) q = q.where('c.node_id', '=', f.nodeId);
   if (after) {
     q = q.where((eb) =>

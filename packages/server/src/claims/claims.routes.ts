@@ -113,7 +113,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
       }
       if (wantsWatch(q)) {
         // A stream has no pages (limit is ignored) and no filter on what changes (phase, node).
-        const unsupported = (['phase', 'node', 'cursor'] as const).filter(
+        const unsupported = (['phase', 'node', 'name', 'cursor'] as const).filter(
           (k) => q[k] !== undefined,
         );
         if (unsupported.length > 0)
@@ -137,6 +137,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
         ...(p.role === 'admin' ? {} : { ownerId: p.userId }),
         ...(q.owner === undefined ? {} : { ownerName: q.owner }),
         ...(q.phase === undefined ? {} : { phase: q.phase }),
+        ...(q.name === undefined ? {} : { name: q.name }),
         ...(q.node === undefined ? {} : { nodeId: q.node }),
       };
       const limit = q.limit ?? 100;

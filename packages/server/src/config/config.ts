@@ -26,6 +26,8 @@ export interface ServerConfig {
   restartBackoffMs: number;
   agentTimeoutMs: number;
   nodePollIntervalMs: number;
+  nodePollConcurrency: number;
+  maxInFlightRequests: number;
   nodeGraceMs: number;
   leaseDurationMs: number;
   watch: WatchConfig;
@@ -93,6 +95,8 @@ function validate(raw: ServerRawSettings): ServerConfig {
     restartBackoffMs: int('restartBackoffMs', 1000, 10, 300_000),
     agentTimeoutMs: int('agentTimeoutMs', 10_000, 100, 300_000),
     nodePollIntervalMs: int('nodePollIntervalMs', 5000, 50, 600_000),
+    nodePollConcurrency: int('nodePollConcurrency', 64, 1, 4096),
+    maxInFlightRequests: int('maxInFlightRequests', 1024, 1, 1_000_000),
     nodeGraceMs: int('nodeGraceMs', 30_000, 100, 3_600_000),
     leaseDurationMs: int('leaseDurationMs', 15_000, 1000, 600_000),
     watch: {

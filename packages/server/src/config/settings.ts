@@ -140,6 +140,21 @@ export const SERVER_SETTINGS = [
     description: 'How often each node agent is polled for health and containers',
   },
   {
+    key: 'maxInFlightRequests',
+    env: 'UTOPIA_MAX_IN_FLIGHT_REQUESTS',
+    flag: '--max-in-flight-requests',
+    defaultText: '1024',
+    description:
+      'Past this many API requests in progress, answer 503 with Retry-After (streams do not count)',
+  },
+  {
+    key: 'nodePollConcurrency',
+    env: 'UTOPIA_NODE_POLL_CONCURRENCY',
+    flag: '--node-poll-concurrency',
+    defaultText: '64',
+    description: 'At most this many node agents are polled at once',
+  },
+  {
     key: 'nodeGraceMs',
     env: 'UTOPIA_NODE_GRACE_MS',
     flag: '--node-grace-ms',

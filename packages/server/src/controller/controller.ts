@@ -95,6 +95,8 @@ export function createController(ctx: AppContext, log: Log): Controller {
       agents: ctx.agentClient,
       agentTokenKey: ctx.agentTokenKey,
       graceMs: cfg.nodeGraceMs,
+      concurrency: cfg.nodePollConcurrency,
+      liveFigures: ctx.liveFigures,
       ...(ctx.tunnel ? { discoverTunnels: ctx.tunnel.discover } : {}),
       onNodesChanged: () => enqueue(['Pending', 'Scheduled']),
       onClaimChanged: (id) => queue.add(id),

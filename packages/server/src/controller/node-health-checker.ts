@@ -7,6 +7,8 @@ import { recordEvent } from '../events/events.repository.js';
 import { claimIdsOnNode } from '../claims/claims.repository.js';
 import { agentTargetOf, parseGpus, type GpuRecord } from '../nodes/node-records.js';
 import { listNodes, updateNodeGuarded } from '../nodes/nodes.repository.js';
+import type { LiveNodeFigures } from '../nodes/live-node-figures.js';
+import { mapBounded } from './bounded-map.js';
 import { sweepOrphanContainers } from './orphan-container-sweep.js';
 
 /** NodeHealthDeps is used to give the health loop its I/O and its limits. */
@@ -16,6 +18,10 @@ export interface NodeHealthDeps {
   agents: AgentClient;
   agentTokenKey: string;
   graceMs: number;
+  /** At most this many agents are polled at once (UTOPIA_NODE_POLL_CONCURRENCY). */
+  concurrency: number;
+  /** Where each poll's GPU figures and time go; node rows are written only on change. */
+  liveFigures: LiveNodeFigures;
   /** Reads each node's frp tunnel port (node id → port); undefined when there is no tunnel or frps cannot be read. */
   discoverTunnels?: () => Promise<Map<string, number> | undefined>;
   onNodesChanged(): void;
@@ -30,13 +36,13 @@ interface ProbeResult {
   error?: string;
 }
 
-const HEARTBEAT_WRITE_MS = 60_000;
-
 /**
- * createNodeHealthChecker is used by the leader to poll every node's agent concurrently: a node
- * that answers is Online (at once); one that keeps failing past the grace period is Offline. It
- * writes only on change, and never marks nodes Offline when all of them fail together: then the
- * server itself has most likely lost its network.
+ * createNodeHealthChecker is used by the leader to poll every node's agent, a bounded number at
+ * once: a node that answers is Online (at once); one that keeps failing past the grace period is
+ * Offline. Live figures go to memory (LiveNodeFigures); a node row is written only when its
+ * status, GPU inventory or tunnel port changes, so idle polling writes nothing. It never marks
+ * nodes Offline when all of them fail together: then the server itself has most likely lost its
+ * network.
  */
 export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Promise<void> } {
   const lastOk = new Map<string, number>();
@@ -89,7 +95,8 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
   async function pollOnce(): Promise<void> {
     let nodes = await listNodes(deps.db);
     if (await recordTunnelPorts(nodes)) nodes = await listNodes(deps.db);
-    const results = await Promise.all(nodes.map(probe));
+    deps.liveFigures.retain(new Set(nodes.map((n) => n.id)));
+    const results = await mapBounded(nodes, deps.concurrency, probe);
     const reachable = nodes.filter(
       (n) => agentTargetOf(n, deps.agentTokenKey) !== undefined,
     ).length;
@@ -108,15 +115,17 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
 
   async function onSuccess(node: NodeRow, r: ProbeResult): Promise<void> {
     const now = deps.clock.now();
+    const at = isoAt(now);
     lastOk.set(node.id, now);
     failures.set(node.id, 0);
-    const gpus = mergeLiveFigures(parseGpus(node), r.metrics?.gpus ?? []);
-    const gpusChanged = JSON.stringify(gpus) !== node.gpus;
+    const live = r.metrics?.gpus ?? [];
+    deps.liveFigures.record(node.id, at, live);
+    const stored = parseGpus(node);
+    const gpus = mergeLiveFigures(stored, live);
+    const inventoryChanged = inventoryOf(gpus) !== inventoryOf(stored);
     const becameOnline = node.status !== 'Online';
-    const heartbeatStale =
-      node.last_heartbeat_at === null || node.last_heartbeat_at < isoAt(now - HEARTBEAT_WRITE_MS);
-    if (becameOnline || gpusChanged || heartbeatStale) {
-      const at = isoAt(now);
+    if (becameOnline || inventoryChanged) {
+      // The row changes anyway: it takes the figures of this moment along.
       const ok = await updateNodeGuarded(deps.db, node.id, node.version, {
         status: 'Online',
         gpus: JSON.stringify(gpus),
@@ -152,6 +161,7 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
       updated_at: at,
     });
     if (!ok) return;
+    deps.liveFigures.forget(node.id);
     const message = `node ${node.hostname} is Offline: ${count} failed checks over ${Math.round((now - since) / 1000)} s (${error})`;
     deps.log(message);
     await recordEvent(deps.db, {
@@ -167,6 +177,11 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
   }
 
   return { pollOnce };
+}
+
+// What a node has, not how busy it is: a change here is worth a write.
+function inventoryOf(gpus: readonly GpuRecord[]): string {
+  return JSON.stringify(gpus.map((g) => [g.index, g.uuid, g.model, g.memoryTotalMiB]));
 }
 
 /** mergeLiveFigures is used to fold an agent's per-GPU figures into the stored inventory. */

@@ -1,8 +1,10 @@
 import { Type } from '@sinclair/typebox';
+import { ServerVersion } from '@utopia/shared';
 import type { RoutesPlugin } from '../context.js';
 import { isSchemaCurrent } from '../db/database.js';
 import { errors } from '../http/responses.js';
 import { Errors } from '../errors.js';
+import { API_VERSION } from '../http/openapi.js';
 
 const Status = Type.Object({ status: Type.String() }, { additionalProperties: false });
 
@@ -15,6 +17,19 @@ export const healthRoutes: RoutesPlugin = async (app, { ctx }) => {
       schema: { tags: ['health'], summary: 'Liveness', response: { 200: Status } },
     },
     async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/api/version',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['health'],
+        summary: 'The server version (`utopia --version` shows it beside its own)',
+        response: { 200: ServerVersion },
+      },
+    },
+    async () => ({ version: API_VERSION }),
   );
 
   app.get(

@@ -30,7 +30,7 @@ export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
   async function nodeView(id: string): Promise<Node> {
     const view = await findNodeView(db, id);
     if (!view) throw Errors.notFound('node', id);
-    return view.node;
+    return ctx.liveFigures.overlay(view.node);
   }
 
   app.post(
@@ -103,7 +103,11 @@ export const nodeRoutes: RoutesPlugin = async (app, { ctx }) => {
         return;
       }
       const holders = await reservationHolders(db);
-      return { items: (await listNodes(db)).map((n) => toNode(n, holders.get(n.id) ?? new Map())) };
+      return {
+        items: (await listNodes(db)).map((n) =>
+          ctx.liveFigures.overlay(toNode(n, holders.get(n.id) ?? new Map())),
+        ),
+      };
     },
   );
 

@@ -75,12 +75,17 @@ export const ClaimSpec = Type.Object(
 );
 export type ClaimSpec = Static<typeof ClaimSpec>;
 
+/** ClaimName is used for a claim's name: unique per owner, DNS-label shaped. */
+export const ClaimName = Type.String({
+  minLength: 1,
+  maxLength: 63,
+  pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$',
+});
+
 /** CreateClaimRequest is used by POST /api/gpu-claims (a bare spec is accepted too). */
 export const CreateClaimRequest = Type.Object(
   {
-    name: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' }),
-    ),
+    name: Type.Optional(ClaimName),
     spec: ClaimSpec,
   },
   { additionalProperties: false },
@@ -176,6 +181,9 @@ export const ListClaimsQuery = Type.Object(
     phase: Type.Optional(ClaimPhase),
     node: Type.Optional(CloneType(Id, { description: 'Node id' })),
     owner: Type.Optional(CloneType(Username, { description: 'Username (admins only)' })),
+    name: Type.Optional(
+      CloneType(ClaimName, { description: 'Claim name (the CLI addresses claims by name)' }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
     cursor: Type.Optional(ClaimCursor),
   },

@@ -72,3 +72,9 @@ export const Timestamp = Type.String({ format: 'date-time' });
 
 /** IdParams is used by routes of the shape /things/:id. */
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
+
+/** ServerVersion is used to answer GET /api/version (the CLI's `--version`). */
+export const ServerVersion = Type.Object(
+  { version: Type.String({ description: 'The server build, e.g. 0.1.0' }) },
+  { additionalProperties: false },
+);
