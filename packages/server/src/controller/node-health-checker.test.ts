@@ -59,6 +59,12 @@ class FleetAgents implements AgentClient {
   deleteContainer(): never {
     throw new Error('not used');
   }
+  streamLogs(): never {
+    throw new Error('not used');
+  }
+  openWebSocket(): never {
+    throw new Error('not used');
+  }
   removeAllContainers(): never {
     throw new Error('not used');
   }
