@@ -79,6 +79,7 @@ describe('OpenAPI document and HTTP semantics', () => {
   test('public routes need no credential; every other route needs a bearer token', () => {
     const publicOps = operations().filter((o) => o.access === 'public');
     assert.deepEqual(publicOps.map((o) => o.label).sort(), [
+      'GET /api/version',
       'GET /healthz',
       'GET /readyz',
       'POST /api/auth/login',
