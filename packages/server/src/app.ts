@@ -18,6 +18,7 @@ import { registerWebSockets } from './http/websocket.js';
 import { userRoutes } from './users/users.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
 import { claimLogsRoutes } from './claims/claim-logs.routes.js';
+import { claimExecRoutes } from './claims/claim-exec.routes.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
 import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
 import { nodeRoutes } from './nodes/nodes.routes.js';
@@ -70,9 +71,11 @@ export async function buildApp(
   app.addHook('onClose', () => ctx.watch.stop());
 
   await app.register(swagger, openapiOptions);
-  const routes = registerAccessControl(app, ctx.authenticate);
-  // Before any route: it wraps each WebSocket route's handler as the route is added.
+  // Before any route: it wraps each WebSocket route's handler as the route is added. And before
+  // the access check: its onRequest hook must run first to mark an upgrade request, or the
+  // socket of an upgrade refused with 401/403 is never destroyed (and close waits on it).
   await registerWebSockets(app);
+  const routes = registerAccessControl(app, ctx.authenticate);
   // The docs page's own routes (HTML, JS, CSS) are public, like the document they show.
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/openapi.json' } });
 
@@ -87,6 +90,7 @@ export async function buildApp(
   await app.register(nodeRoutes, { ctx });
   await app.register(claimRoutes, { ctx });
   await app.register(claimLogsRoutes, { ctx });
+  await app.register(claimExecRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(frpPluginRoutes, { ctx });
   await app.register(webUiRoutes, {});

@@ -6,6 +6,7 @@ import type { AgentLogger } from '../logger.js';
 import { isAgentError } from '../agent-error.js';
 import { createBearerCheck } from './bearer-auth.js';
 import { containersRoutes } from './containers.routes.js';
+import { execRoutes } from './exec.routes.js';
 import { metricsRoutes, publicRoutes, type NodeRoutesOptions } from './node.routes.js';
 import { agentValidatorCompiler } from './validation.js';
 
@@ -55,6 +56,7 @@ export async function buildAgentApp(opts: AgentAppOptions): Promise<FastifyInsta
       // onRequest runs before body parsing and validation: without the token nothing is read.
       api.addHook('onRequest', checkBearer);
       await api.register(containersRoutes, { containers: opts.containers });
+      await api.register(execRoutes, { containers: opts.containers });
       await api.register(metricsRoutes, opts);
     },
     { prefix: '/api/v1' },

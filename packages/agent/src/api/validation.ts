@@ -1,5 +1,6 @@
 import { Ajv, type Options } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
+import { isText, TEXT_FORMAT } from '@utopia/shared';
 
 const common: Options = {
   allErrors: false,
@@ -16,6 +17,9 @@ const common: Options = {
 // nature, so they are coerced to the declared types.
 const bodyAjv = new Ajv({ ...common, coerceTypes: false });
 const textAjv = new Ajv({ ...common, coerceTypes: 'array' });
+// Free text (an exec's command) is well-formed Unicode without NUL, as on the server.
+for (const ajv of [bodyAjv, textAjv])
+  ajv.addFormat(TEXT_FORMAT, { type: 'string', validate: isText });
 
 /** agentValidatorCompiler is used by the agent app for every route schema. */
 export const agentValidatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>

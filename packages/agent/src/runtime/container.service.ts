@@ -8,6 +8,8 @@ import {
   type ContainerCreateSpec,
   type ContainerDetails,
   type ContainerRuntime,
+  type ExecOptions,
+  type ExecSession,
 } from './container-runtime.js';
 import { describeIndices, Labels, parseGpuLabel, pullingInfo, toInfo } from './container-info.js';
 import { heldGpus } from './gpu-holders.js';
@@ -209,6 +211,20 @@ export class ContainerService {
     if (!details) throw agentErrors.notFound(`container ${idOrClaim}`);
     const { previous: _previous, ...opts } = q;
     return this.#guard(() => this.#opts.runtime.logs(details.id, opts));
+  }
+
+  /** exec is used to start a command in a claim's running container. */
+  async exec(idOrClaim: string, opts: ExecOptions): Promise<ExecSession> {
+    const details = await this.runningContainer(idOrClaim);
+    return this.#guard(() => this.#opts.runtime.exec(details.id, opts));
+  }
+
+  /** runningContainer is used to find a claim's container that runs now, else a 404. */
+  async runningContainer(idOrClaim: string): Promise<ContainerDetails> {
+    const details = await this.#resolve(idOrClaim);
+    if (!details || details.state.status !== 'running')
+      throw agentErrors.notFound(`running container ${idOrClaim}`);
+    return details;
   }
 
   async #previousLogs(idOrClaim: string, q: LogQuery): Promise<Readable> {

@@ -228,6 +228,13 @@ const TABLE: RouteCase[] = [
     path: (ids) => `/api/gpu-claims/${ids.claimIds.user}/logs`,
     expect: { anonymous: 401, user: 404, admin: 404, node: 403 },
   },
+  {
+    method: 'GET',
+    url: '/api/gpu-claims/:id/exec',
+    // As logs: access is checked before the upgrade, and a Pending claim has no container.
+    path: (ids) => `/api/gpu-claims/${ids.claimIds.user}/exec?command=true`,
+    expect: { anonymous: 401, user: 404, admin: 404, node: 403 },
+  },
   { method: 'GET', url: '/metrics', expect: ADMIN_ONLY },
   {
     method: 'POST',
