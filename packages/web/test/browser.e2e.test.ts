@@ -1,6 +1,6 @@
 // The web UI in a real browser against a real server, a real agent and real Docker: the first
 // five minutes of a newcomer (sign in, create a claim, see it Running, read its logs), the API's
-// own validation message beside the field, delete, the admin's users and join tokens, what a
+// own validation message beside the field, a shell in the terminal, delete, the admin's users and join tokens, what a
 // plain user sees, and an API error shown when the server stops. It also writes the screenshots
 // under docs/screenshots/ (every page, desktop and phone width, light and dark).
 import assert from 'node:assert/strict';
@@ -95,6 +95,12 @@ describe('web UI in a browser', () => {
     assert.equal(reloaded, false, 'Running arrived through the watch stream');
     await page.getByTestId('events').locator('li').first().waitFor();
     await page.getByTestId('logs').filter({ hasText: 'hello-from-the-claim' }).waitFor();
+
+    // The terminal: a shell in the container over the exec WebSocket (token as a subprotocol).
+    await page.click('button:has-text("Open a shell")');
+    await page.getByText('Connected').waitFor();
+    await page.keyboard.type('echo term-$((6*7))\n');
+    await page.getByTestId('terminal').filter({ hasText: 'term-42' }).waitFor();
     await page.locator('.node-block, dl.facts').first().waitFor();
   });
 

@@ -1,12 +1,7 @@
 // Kubernetes' WebSocket channel protocol as the server's exec route speaks it (docs/api.md,
 // "Exec"): each binary frame starts with its channel byte.
+import { ExecProtocol } from '@utopia/shared';
 import { getSession } from '../api/session.js';
-
-/** Channel is used for the first byte of each frame. */
-export const Channel = { Stdin: 0, Stdout: 1, Stderr: 2, Status: 3, Resize: 4 } as const;
-
-/** EXEC_PROTOCOL is used to offer the channel protocol; it must come first (the server picks it). */
-export const EXEC_PROTOCOL = 'v5.channel.k8s.io';
 
 const BEARER_PREFIX = 'base64url.bearer.authorization.k8s.io.';
 
@@ -29,7 +24,8 @@ export function execProtocols(): string[] {
     .replace(/\+/g, '-')
     .replace(/\//g, '_')
     .replace(/=+$/, '');
-  return [EXEC_PROTOCOL, `${BEARER_PREFIX}${b64}`];
+  // The channel protocol first: the server selects it, and never the token.
+  return [ExecProtocol.V5, `${BEARER_PREFIX}${b64}`];
 }
 
 /** frame is used to send text on a channel. */

@@ -5,7 +5,8 @@ import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef, useState } from 'react';
 import { useI18n } from '../i18n/i18n.js';
-import { Channel, execProtocols, execUrl, frame, statusMessage } from './exec-protocol.js';
+import { ExecChannel as Channel } from '@utopia/shared';
+import { execProtocols, execUrl, frame, statusMessage } from './exec-protocol.js';
 
 /** ClaimTerminal is used on a Running claim's page. */
 export default function ClaimTerminal({ claimId }: { claimId: string }) {

@@ -1,16 +1,9 @@
 // Phase and status badges: colour plus the word, so nothing depends on colour alone.
-import type { ClaimPhase, NodeStatus } from '@utopia/shared';
+import { ClaimPhase as ClaimPhaseSchema, type ClaimPhase, type NodeStatus } from '@utopia/shared';
 import { useI18n } from '../i18n/i18n.js';
 
 /** CLAIM_PHASES is used to list the phases in the order a claim goes through them. */
-export const CLAIM_PHASES: readonly ClaimPhase[] = [
-  'Pending',
-  'Scheduled',
-  'Running',
-  'Succeeded',
-  'Failed',
-  'Terminating',
-];
+export const CLAIM_PHASES: readonly ClaimPhase[] = ClaimPhaseSchema.anyOf.map((s) => s.const);
 
 /** PhaseBadge is used wherever a claim's phase shows. */
 export function PhaseBadge({ phase }: { phase: ClaimPhase }) {
