@@ -98,6 +98,7 @@ function startAgent(retried) {
 
 if (await waitForServer()) {
   log(`local node with ${gpus} simulated GPUs joining ${serverUrl}`);
+  log(`web UI: ${serverUrl}/ (sign in as admin; API docs at ${serverUrl}/docs)`);
   startAgent(false);
 } else if (!stopping) {
   log(`utopia-server did not answer ${serverUrl}/readyz within a minute`);

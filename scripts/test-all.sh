@@ -25,14 +25,15 @@ npm run lint
 echo "== frp (pinned build, cached under .cache/frp)"
 bash scripts/build-frp.sh >/dev/null
 
-echo "== chromium (the HTTP proxy's browser test drives Debian's build through playwright-core)"
-if [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "chromium is missing and this is not root: apt-get install chromium first" >&2
+# A CJK font too, so the Chinese screenshots show characters, not boxes.
+echo "== Chromium (the web UI's browser tests drive Debian's package with playwright-core)"
+if ! command -v chromium >/dev/null || ! fc-list : family | grep -i wenquanyi >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) >&2
+  else
+    echo "test-all: install chromium (apt-get install chromium) for the browser tests" >&2
     exit 1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
 echo "== MariaDB"

@@ -26,6 +26,7 @@ import { joinTokenRoutes } from './nodes/join-tokens.routes.js';
 import { nodeRoutes } from './nodes/nodes.routes.js';
 import { frpPluginRoutes } from './tunnel/frp-plugin.routes.js';
 import { volumeRoutes } from './volumes/volumes.routes.js';
+import { isAppPath, sendIndex, webUiRoutes } from './web/web-ui.routes.js';
 
 /** BuiltApp is used to hold the Fastify app and the access rule of each of its routes. */
 export interface BuiltApp {
@@ -60,7 +61,10 @@ export async function buildApp(
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler(handleNotFound);
+  // A browser loading one of the web UI's own paths (/claims/…) gets the app; the rest a 404.
+  app.setNotFoundHandler((request, reply) =>
+    isAppPath(request) ? sendIndex(reply) : handleNotFound(request, reply),
+  );
   // Bodies are JSON only; without this Fastify would parse text/plain and answer 400, not 415.
   app.removeContentTypeParser('text/plain');
   registerMethodNotAllowed(app);
@@ -95,5 +99,6 @@ export async function buildApp(
   await app.register(volumeRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(frpPluginRoutes, { ctx });
+  await app.register(webUiRoutes, {});
   return { app, routes };
 }

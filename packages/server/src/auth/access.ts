@@ -48,19 +48,38 @@ export function registerAccessControl(
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access;
     if (access === undefined || access === 'public') return;
-    request.principal = await authenticate(request.headers.authorization);
+    const credential = credentialOf(request);
+    request.principal = await authenticate(credential);
     // An agent whose node was deleted (or whose server lost its database) must learn exactly
     // that, so it stops instead of retrying forever.
-    if (
-      access === 'node' &&
-      request.principal === null &&
-      isNodeCredential(request.headers.authorization)
-    ) {
+    if (access === 'node' && request.principal === null && isNodeCredential(credential)) {
       throw Errors.nodeCredentialInvalid();
     }
     enforce(access, request.principal);
   });
   return routes;
+}
+
+/** WS_BEARER_PROTOCOL_PREFIX is used, as by Kubernetes, to carry a token in a WebSocket subprotocol. */
+export const WS_BEARER_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
+
+/**
+ * credentialOf is used wherever a request's credential is read: its Authorization header, or,
+ * for a WebSocket handshake without one, a bearer token offered as the subprotocol
+ * `base64url.bearer.authorization.k8s.io.<base64url(token)>` (a browser's WebSocket cannot set
+ * headers; Kubernetes uses the same trick). Only an upgrade request may do so, and the server
+ * never selects that protocol (ws answers the first one offered, which must be the real one).
+ */
+export function credentialOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined || request.headers.upgrade?.toLowerCase() !== 'websocket') return header;
+  const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',');
+  const entry = offered.map((p) => p.trim()).find((p) => p.startsWith(WS_BEARER_PROTOCOL_PREFIX));
+  if (entry === undefined) return undefined;
+  const encoded = entry.slice(WS_BEARER_PROTOCOL_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]{1,4096}$/.test(encoded)) return undefined;
+  const token = Buffer.from(encoded, 'base64url').toString('utf8');
+  return /^[\x21-\x7e]+$/.test(token) ? `Bearer ${token}` : undefined;
 }
 
 function isNodeCredential(authorization: string | undefined): boolean {

@@ -52,6 +52,14 @@ const TABLE: RouteCase[] = [
   },
   { method: 'GET', url: '/docs/json', expect: PUBLIC },
   { method: 'GET', url: '/docs/yaml', expect: PUBLIC },
+  // The web UI: the app's page for everyone (it holds no data), its assets by hashed name.
+  { method: 'GET', url: '/', expect: PUBLIC },
+  {
+    method: 'GET',
+    url: '/assets/*',
+    path: () => '/assets/no-such-asset.js',
+    expect: { anonymous: 404, user: 404, admin: 404, node: 404 },
+  },
   {
     method: 'POST',
     url: '/api/auth/login',

@@ -1,0 +1,178 @@
+// Reads and writes of the REST API as TanStack Query hooks; each answer checked by its schema.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  ApiTokenList,
+  CreatedApiToken,
+  CreatedJoinToken,
+  GpuClaim,
+  JoinTokenList,
+  LoginResponse,
+  Node,
+  User,
+  UserList,
+  wireCheck,
+  type CreateApiTokenRequest,
+  type CreateJoinTokenRequest,
+  type CreateUserRequest,
+  type UpdateNodeRequest,
+  type UpdateUserRequest,
+} from '@utopia/shared';
+import { request, send } from './client.js';
+
+const isUser = wireCheck(User);
+const isUserList = wireCheck(UserList);
+const isClaim = wireCheck(GpuClaim);
+const isNode = wireCheck(Node);
+const isJoinTokenList = wireCheck(JoinTokenList);
+const isCreatedJoinToken = wireCheck(CreatedJoinToken);
+const isApiTokenList = wireCheck(ApiTokenList);
+const isCreatedApiToken = wireCheck(CreatedApiToken);
+const isLogin = wireCheck(LoginResponse);
+
+/** Checked is used to name the type a wire check proves. */
+type Checked<G> = G extends (v: unknown) => v is infer T ? T : never;
+
+/** login is used by the sign-in page. */
+export function login(username: string, password: string) {
+  return request('/api/auth/login', isLogin, {
+    method: 'POST',
+    body: { username, password },
+  });
+}
+
+/** fetchMe is used to check a pasted API token and to know who is signed in. */
+export function fetchMe() {
+  return request('/api/auth/me', isUser);
+}
+
+/** useMe is used to know the signed-in user and role. */
+export function useMe() {
+  return useQuery({ queryKey: ['me'], queryFn: fetchMe, staleTime: 60_000 });
+}
+
+/** useClaim is used by a claim's page: the claim with its events, refreshed on each change. */
+export function useClaim(id: string, version: number | undefined) {
+  return useQuery({
+    queryKey: ['claim', id, version],
+    queryFn: () => request(`/api/gpu-claims/${encodeURIComponent(id)}`, isClaim),
+    placeholderData: (previous) => previous,
+  });
+}
+
+/** useNode is used by a node's page. */
+export function useNode(id: string) {
+  return useQuery({
+    queryKey: ['node', id],
+    queryFn: () => request(`/api/nodes/${encodeURIComponent(id)}`, isNode),
+  });
+}
+
+/** useCreateClaim is used by the create form. */
+export function useCreateClaim() {
+  return useMutation({
+    mutationFn: (body: unknown) => request('/api/gpu-claims', isClaim, { method: 'POST', body }),
+  });
+}
+
+/** useDeleteClaim is used by a claim's page. */
+export function useDeleteClaim() {
+  return useMutation({
+    mutationFn: (id: string) =>
+      send(`/api/gpu-claims/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  });
+}
+
+/** useNodeActions is used by admins: cordon, labels, drain, delete. */
+export function useNodeActions(id: string) {
+  const qc = useQueryClient();
+  const path = `/api/nodes/${encodeURIComponent(id)}`;
+  const done = { onSuccess: () => qc.invalidateQueries({ queryKey: ['node', id] }) };
+  return {
+    update: useMutation({
+      mutationFn: (body: UpdateNodeRequest) => request(path, isNode, { method: 'PATCH', body }),
+      ...done,
+    }),
+    drain: useMutation({
+      mutationFn: () => send(`${path}/drain`, { method: 'POST' }),
+      ...done,
+    }),
+    remove: useMutation({ mutationFn: () => send(path, { method: 'DELETE' }) }),
+  };
+}
+
+/** useUsers is used by the admin's users page. */
+export function useUsers() {
+  return useQuery({ queryKey: ['users'], queryFn: () => request('/api/users', isUserList) });
+}
+
+/** useUserActions is used to create users and change them. */
+export function useUserActions() {
+  const qc = useQueryClient();
+  const onSuccess = () => qc.invalidateQueries({ queryKey: ['users'] });
+  return {
+    create: useMutation({
+      mutationFn: (body: CreateUserRequest) =>
+        request('/api/users', isUser, { method: 'POST', body }),
+      onSuccess,
+    }),
+    update: useMutation({
+      mutationFn: ({ id, body }: { id: string; body: UpdateUserRequest }) =>
+        request(`/api/users/${encodeURIComponent(id)}`, isUser, { method: 'PATCH', body }),
+      onSuccess,
+    }),
+  };
+}
+
+/** useJoinTokens is used by the admin's join tokens page. */
+export function useJoinTokens() {
+  return useQuery({
+    queryKey: ['join-tokens'],
+    queryFn: () => request('/api/join-tokens', isJoinTokenList),
+  });
+}
+
+/** useJoinTokenActions is used to create and revoke join tokens. */
+export function useJoinTokenActions() {
+  return useCreateRevoke<CreateJoinTokenRequest, Checked<typeof isCreatedJoinToken>>(
+    'join-tokens',
+    '/api/join-tokens',
+    isCreatedJoinToken,
+  );
+}
+
+/** useApiTokens is used by the "my API tokens" page. */
+export function useApiTokens() {
+  return useQuery({
+    queryKey: ['api-tokens'],
+    queryFn: () => request('/api/auth/tokens', isApiTokenList),
+  });
+}
+
+/** useApiTokenActions is used to create and revoke one's own API tokens. */
+export function useApiTokenActions() {
+  return useCreateRevoke<CreateApiTokenRequest, Checked<typeof isCreatedApiToken>>(
+    'api-tokens',
+    '/api/auth/tokens',
+    isCreatedApiToken,
+  );
+}
+
+// Tokens of both kinds: POST to the collection answers the secret once, DELETE /:id revokes.
+function useCreateRevoke<Body, Created>(
+  key: string,
+  path: string,
+  isCreated: (v: unknown) => v is Created,
+) {
+  const qc = useQueryClient();
+  const onSuccess = () => qc.invalidateQueries({ queryKey: [key] });
+  return {
+    create: useMutation({
+      mutationFn: (body: Body) => request(path, isCreated, { method: 'POST', body }),
+      onSuccess,
+    }),
+    revoke: useMutation({
+      mutationFn: (id: string) => send(`${path}/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+      onSuccess,
+    }),
+  };
+}
