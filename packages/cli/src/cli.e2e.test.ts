@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   startCluster,
@@ -12,7 +14,7 @@ import {
   waitFor,
   type TestCluster,
 } from '@utopia/server/testing';
-import { runCli } from './testing/run-cli.js';
+import { BIN, runCli } from './testing/run-cli.js';
 
 for (const dbKind of testDatabases()) {
   describe(`utopia CLI end to end (${dbKind})`, () => {
@@ -23,7 +25,7 @@ for (const dbKind of testDatabases()) {
     let admin: Record<string, string>;
 
     before(async () => {
-      c = await startCluster(dbKind, [2]);
+      c = await startCluster(dbKind, [4]);
       home = mkdtempSync(join(tmpdir(), 'utopia-cli-'));
       const base = { HOME: home, NO_COLOR: '1' };
       admin = {
@@ -149,6 +151,111 @@ for (const dbKind of testDatabases()) {
       assert.match(d.stdout, /^Env:\s+EPOCHS$/m);
       assert.doesNotMatch(d.stdout, /EPOCHS=3/, 'env values are not printed');
       assert.match(d.stdout, /Events:\n\s+TYPE\s+REASON\s+AGE\s+MESSAGE\n(.|\n)*Started/);
+    });
+
+    test('logs -f follows and stops when the claim is deleted; exec propagates exit codes', async () => {
+      const run = await runCli(
+        [
+          'run',
+          '--gpus',
+          '1',
+          '--name',
+          'talker',
+          '--wait',
+          TEST_IMAGE,
+          '--',
+          'sh',
+          '-c',
+          'echo hello-from-claim; while true; do echo tick; sleep 1; done',
+        ],
+        alice,
+        { timeoutMs: 90_000 },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const tail = await runCli(['logs', 'talker', '--tail', '100'], alice);
+      assert.equal(tail.code, 0, tail.stderr);
+      assert.match(tail.stdout, /^hello-from-claim\n/);
+
+      const follow = spawnFollow(['logs', 'talker', '-f'], alice);
+      await waitFor('followed output', async () => follow.stdout().includes('tick'));
+      assert.equal((await runCli(['delete', 'talker'], alice)).code, 0);
+      const code = await follow.exit;
+      assert.equal(code, 0, 'logs -f ends cleanly once the claim is deleted');
+
+      const exec = await runCli(
+        ['run', '--gpus', '1', '--name', 'shell', '--wait', TEST_IMAGE, '--', 'sleep', '3600'],
+        alice,
+        { timeoutMs: 90_000 },
+      );
+      assert.equal(exec.code, 0, exec.stderr);
+      const echo = await runCli(['exec', 'shell', '--', 'echo', 'hi there'], alice);
+      assert.equal(echo.code, 0, echo.stderr);
+      assert.equal(echo.stdout, 'hi there\n');
+      const fail = await runCli(
+        ['exec', 'shell', '--', 'sh', '-c', 'echo oops >&2; exit 7'],
+        alice,
+      );
+      assert.equal(fail.code, 7);
+      assert.match(fail.stderr, /^oops\n/);
+      const stdin = await runCli(['exec', '-i', 'shell', '--', 'tr', 'a-z', 'A-Z'], alice, {
+        stdin: 'piped in\n',
+      });
+      assert.equal(stdin.stdout, 'PIPED IN\n');
+      const stranger = await runCli(['exec', 'shell', '--', 'true'], bob);
+      assert.equal(stranger.code, 1);
+    });
+
+    test('port-forward carries bytes both ways', async () => {
+      const r = await runCli(
+        [
+          'run',
+          '--gpus',
+          '1',
+          '--name',
+          'echo',
+          '--wait',
+          TEST_IMAGE,
+          '--',
+          'busybox',
+          'nc',
+          '-ll',
+          '-p',
+          '7000',
+          '-e',
+          'cat',
+        ],
+        alice,
+        { timeoutMs: 90_000 },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const pf = spawnFollow(['port-forward', 'echo', ':7000'], alice);
+      await waitFor('the forward to listen', async () =>
+        /Forwarding from 127\.0\.0\.1:\d+ -> 7000/.test(pf.stdout()),
+      );
+      const port = Number(/127\.0\.0\.1:(\d+)/.exec(pf.stdout())?.[1]);
+      const payload = randomBytes(256 * 1024);
+      const echoed = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let got = 0;
+        const sock = connect(port, '127.0.0.1', () => sock.write(payload));
+        sock.on('data', (d: Buffer) => {
+          chunks.push(d);
+          got += d.length;
+          if (got >= payload.length) {
+            sock.destroy();
+            resolve(Buffer.concat(chunks));
+          }
+        });
+        sock.on('error', reject);
+      });
+      const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+      assert.equal(sha(echoed.subarray(0, payload.length)), sha(payload));
+      pf.kill();
+      await pf.exit;
+      assert.equal(
+        (await runCli(['delete', 'echo', 'shell', '--wait'], alice, { timeoutMs: 90_000 })).code,
+        0,
+      );
     });
 
     test('another user cannot see the claim', async () => {
@@ -296,4 +403,21 @@ for (const dbKind of testDatabases()) {
       assert.match(who.stderr, /\(UNAUTHENTICATED\)/);
     });
   });
+}
+
+/** spawnFollow is used for commands that run until stopped (logs -f, port-forward). */
+function spawnFollow(
+  args: string[],
+  env: Record<string, string>,
+): { stdout(): string; exit: Promise<number | null>; kill(): void } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  void exit.then(() => clearTimeout(timer));
+  return { stdout: () => out, exit, kill: () => child.kill('SIGINT') };
 }

@@ -51,6 +51,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-o, --output <format>', 'table, wide, json, yaml, name', 'table')
     .option('-w, --watch', 'keep printing changes')
     .option('--owner <username>', "another user's claims (admins)")
+    .option('-l, --label <KEY=VALUE>', 'only claims with this label')
     .addOption(
       new Option('--phase <phase>', 'only claims in this phase').choices([
         'Pending',

@@ -13,11 +13,11 @@ export function openApiWebSocket(
   api: ApiClient,
   path: string,
   query: Record<string, QueryValue>,
-  protocols: string[] = [],
+  protocols: readonly string[] = [],
 ): Promise<WebSocket> {
   const url = api.url(path, query);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(url, protocols, {
+  const ws = new WebSocket(url, [...protocols], {
     headers: api.authHeaders(),
     perMessageDeflate: false,
   });

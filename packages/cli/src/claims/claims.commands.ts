@@ -20,6 +20,7 @@ interface GetFlags {
   watch?: boolean;
   owner?: string;
   phase?: ClaimPhase;
+  label?: string;
 }
 
 /** getClaims is used by `utopia get claims [NAME…]`. */
@@ -41,7 +42,7 @@ export async function getClaims(ctx: CliContext, names: string[], flags: GetFlag
     let cursor: string | undefined;
     do {
       const page = await api.call('GET', '/api/gpu-claims', ClaimList, {
-        query: { owner: flags.owner, phase: flags.phase, limit: 500, cursor },
+        query: { owner: flags.owner, phase: flags.phase, label: flags.label, limit: 500, cursor },
       });
       items.push(...page.items);
       cursor = page.nextCursor ?? undefined;

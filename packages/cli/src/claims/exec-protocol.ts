@@ -1,19 +1,8 @@
-// Kubernetes' WebSocket channel protocol (v5.channel.k8s.io, and v4 without the close frame), as
-// the server speaks it on /api/gpu-claims/:id/exec (docs/api.md, "Exec"): one leading byte per
-// frame names the channel.
+// The client side of the exec WebSocket (docs/api.md, "Exec"): Kubernetes' channel protocol, with
+// the channels, subprotocols and status reading from @utopia/shared, as the server uses them.
+import { ExecChannel, exitCodeOf as statusExitCode } from '@utopia/shared';
 
-/** Channel is used for the first byte of each binary frame. */
-export const Channel = {
-  Stdin: 0,
-  Stdout: 1,
-  Stderr: 2,
-  Status: 3,
-  Resize: 4,
-  Close: 255,
-} as const;
-
-/** EXEC_PROTOCOLS is used to offer the versions the client speaks, newest first. */
-export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+export { EXEC_PROTOCOLS, ExecChannel as Channel } from '@utopia/shared';
 
 /** frame is used to send data on a channel. */
 export function frame(channel: number, data: Uint8Array | string): Buffer {
@@ -23,19 +12,15 @@ export function frame(channel: number, data: Uint8Array | string): Buffer {
 
 /** resizeFrame is used when the terminal changes size. */
 export function resizeFrame(columns: number, rows: number): Buffer {
-  return frame(Channel.Resize, JSON.stringify({ Width: columns, Height: rows }));
+  return frame(ExecChannel.Resize, JSON.stringify({ Width: columns, Height: rows }));
 }
 
 /** closeStdinFrame is used (v5 only) to say stdin has ended, as Ctrl-D at the end of a pipe. */
 export function closeStdinFrame(): Buffer {
-  return Buffer.from([Channel.Close, Channel.Stdin]);
+  return Buffer.from([ExecChannel.Close, ExecChannel.Stdin]);
 }
 
-/**
- * exitCodeOf is used to read the status channel: metav1.Status, `Success`, or `Failure` with
- * reason `NonZeroExitCode` and the code in `details.causes[{reason: 'ExitCode', message}]`.
- * Anything else that is a failure counts as 1.
- */
+/** exitCodeOf is used to read the status channel; a failure without a code counts as 1. */
 export function exitCodeOf(statusJson: string): { code: number; message: string | undefined } {
   let data: unknown;
   try {
@@ -43,20 +28,13 @@ export function exitCodeOf(statusJson: string): { code: number; message: string 
   } catch {
     return { code: 1, message: 'unreadable exec status' };
   }
-  if (!isRecord(data)) return { code: 1, message: 'unreadable exec status' };
-  if (data.status === 'Success') return { code: 0, message: undefined };
-  const message = typeof data.message === 'string' ? data.message : undefined;
-  const details = isRecord(data.details) ? data.details : undefined;
-  const causes = Array.isArray(details?.causes) ? details.causes : [];
-  for (const cause of causes) {
-    if (isRecord(cause) && cause.reason === 'ExitCode' && typeof cause.message === 'string') {
-      const n = Number(cause.message);
-      if (Number.isInteger(n) && n >= 0 && n <= 255) return { code: n, message: undefined };
-    }
-  }
-  return { code: 1, message };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
+  const code = statusExitCode(data);
+  const message =
+    typeof data === 'object' &&
+    data !== null &&
+    'message' in data &&
+    typeof data.message === 'string'
+      ? data.message
+      : undefined;
+  return { code: code ?? 1, message: code === 0 ? undefined : message };
 }

@@ -6,7 +6,7 @@ import {
   type CreateClaimRequest,
   type RestartPolicy,
 } from '@utopia/shared';
-import { collect, parseDuration, parseIntFlag, parseKeyValue } from '../args.js';
+import { collect, parseDuration, parseIntFlag, parseKeyValue, parseNumberFlag } from '../args.js';
 import type { CliContext } from '../cli-context.js';
 import { usageError } from '../errors.js';
 import { formatOne, parseOutputFormat } from '../output/format.js';
@@ -20,6 +20,12 @@ interface RunFlags {
   env?: string[];
   port?: string[];
   nodeSelector?: string[];
+  volume?: string[];
+  hostPath?: string[];
+  cpus?: string;
+  memory?: string;
+  shmSize?: string;
+  label?: string[];
   name?: string;
   restart?: RestartPolicy;
   wait?: boolean;
@@ -40,6 +46,24 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collect)
     .option('-p, --port <port>', 'container port to expose (repeatable)', collect)
     .option('--node-selector <KEY=VALUE>', 'only nodes with this label (repeatable)', collect)
+    .option(
+      '-v, --volume <NAME:/PATH[:ro]>',
+      'your named volume, kept between claims (repeatable)',
+      collect,
+    )
+    .option(
+      '--host-path <HOST:/PATH[:ro]>',
+      "a host folder the node's admin allows (repeatable)",
+      collect,
+    )
+    .option('--cpus <n>', 'CPU limit, e.g. 4 or 0.5')
+    .option('--memory <MiB>', 'memory limit in MiB')
+    .option('--shm-size <MiB>', '/dev/shm size in MiB (default 2048, at most half of --memory)')
+    .option(
+      '-l, --label <KEY=VALUE>',
+      'a label of the claim, for `get claims --label` (repeatable)',
+      collect,
+    )
     .option('--name <name>', 'claim name (lower-case letters, digits, -); default: generated')
     .addOption(
       new Option('--restart <policy>', 'restart policy').choices(['Always', 'OnFailure', 'Never']),
@@ -60,6 +84,8 @@ Examples:
       const timeoutMs = parseDuration('--timeout', flags.timeout);
       const request: CreateClaimRequest = { spec: specFromFlags(image, command, flags) };
       if (flags.name !== undefined) request.name = flags.name;
+      if (flags.label)
+        request.labels = Object.fromEntries(flags.label.map((l) => parseKeyValue('--label', l)));
       const api = ctx.client();
       let claim = await api.call('POST', '/api/gpu-claims', GpuClaim, { body: request });
       if (flags.wait) {
@@ -98,6 +124,38 @@ function specFromFlags(image: string, command: string[], flags: RunFlags): Claim
       flags.nodeSelector.map((e) => parseKeyValue('--node-selector', e)),
     );
   if (flags.restart !== undefined) spec.restartPolicy = flags.restart;
+  if (flags.volume)
+    spec.volumes = flags.volume.map((v) => {
+      const m = mountOf('--volume', v, 'name');
+      return { name: m.name, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) };
+    });
+  if (flags.hostPath)
+    spec.hostPaths = flags.hostPath.map((v) => {
+      const m = mountOf('--host-path', v, 'path');
+      return { path: m.source, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) };
+    });
+  if (flags.cpus !== undefined)
+    spec.resources.cpus = parseNumberFlag('--cpus', flags.cpus, 0.01, 1024);
+  if (flags.memory !== undefined)
+    spec.resources.memoryMiB = parseIntFlag('--memory', flags.memory, 6, 100_000_000);
+  if (flags.shmSize !== undefined)
+    spec.shmSizeMiB = parseIntFlag('--shm-size', flags.shmSize, 1, 100_000_000);
   if (image.startsWith('-')) throw usageError(`image ${image} looks like a flag`);
   return spec;
+}
+
+// NAME:/PATH[:ro] (volumes) and /HOST:/PATH[:ro] (host paths); the API checks names and paths.
+function mountOf(
+  flag: string,
+  raw: string,
+  kind: 'name' | 'path',
+): { name: string; source: string; mountPath: string; readOnly?: boolean } {
+  const parts = raw.split(':');
+  const readOnly = parts.length === 3 && parts[2] === 'ro';
+  const [source, mountPath] = parts;
+  if (!source || !mountPath || parts.length > 3 || (parts.length === 3 && !readOnly))
+    throw usageError(
+      `${flag} ${JSON.stringify(raw)} must be ${kind === 'name' ? 'NAME' : '/HOST'}:/PATH or …:/PATH:ro`,
+    );
+  return { name: source, source, mountPath, ...(readOnly ? { readOnly: true } : {}) };
 }

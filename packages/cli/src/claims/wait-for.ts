@@ -10,6 +10,7 @@ const isClaim = wireCheck(GpuClaim);
 export type WaitCondition = { kind: 'phase'; phase: ClaimPhase } | { kind: 'delete' };
 
 const TERMINAL: readonly ClaimPhase[] = ['Succeeded', 'Failed'];
+const POLL_MS = 3000;
 const PHASES: readonly ClaimPhase[] = [
   'Pending',
   'Scheduled',
@@ -43,6 +44,42 @@ export async function waitForClaim(
   let result: GpuClaim | undefined;
   let failure: CliError | undefined;
   let done = false;
+  // What one sighting of the claim (undefined: gone) means; true when the wait is over.
+  const saw = (claim: GpuClaim | undefined): boolean => {
+    if (done || failure) return true;
+    if (claim === undefined) {
+      if (cond.kind === 'delete') done = true;
+      else failure = new CliError(`claim ${claimName} was deleted`, { code: 'NOT_FOUND' });
+      return true;
+    }
+    const phase = claim.status.phase;
+    if (cond.kind === 'phase' && phase === cond.phase) {
+      result = claim;
+      done = true;
+      return true;
+    }
+    if (cond.kind === 'phase' && TERMINAL.includes(phase) && !TERMINAL.includes(cond.phase)) {
+      const why = claim.status.message ?? claim.status.reason ?? '';
+      failure = new CliError(`claim ${claimName} ended ${phase}${why ? `: ${why}` : ''}`, {
+        code: 'CLAIM_FAILED',
+      });
+      return true;
+    }
+    return false;
+  };
+  // The watch stream is the fast path; a read every few seconds is the safety net, as kubectl
+  // wait relists, so a stream that stalls behind a proxy cannot make the wait miss its moment.
+  const poll = setInterval(() => {
+    void api
+      .call('GET', `/api/gpu-claims/${claimId}`, GpuClaim)
+      .then(
+        (claim) => saw(claim),
+        (err: unknown) => (err instanceof CliError && err.status === 404 ? saw(undefined) : false),
+      )
+      .then((over) => {
+        if (over) controller.abort();
+      });
+  }, POLL_MS);
   try {
     await watchStream(
       api,
@@ -50,35 +87,19 @@ export async function waitForClaim(
       {},
       isClaim,
       (event) => {
-        if (event.type === 'DELETED') {
-          if (cond.kind === 'delete') done = true;
-          else failure = new CliError(`claim ${claimName} was deleted`, { code: 'NOT_FOUND' });
-          return true;
-        }
+        if (event.type === 'DELETED') return saw(undefined);
         if (event.type !== 'ADDED' && event.type !== 'MODIFIED') return false;
-        const phase = event.object.status.phase;
-        if (cond.kind === 'phase' && phase === cond.phase) {
-          result = event.object;
-          done = true;
-          return true;
-        }
-        if (cond.kind === 'phase' && TERMINAL.includes(phase) && !TERMINAL.includes(cond.phase)) {
-          const why = event.object.status.message ?? event.object.status.reason ?? '';
-          failure = new CliError(`claim ${claimName} ended ${phase}${why ? `: ${why}` : ''}`, {
-            code: 'CLAIM_FAILED',
-          });
-          return true;
-        }
-        return false;
+        return saw(event.object);
       },
       controller.signal,
     );
   } catch (err) {
     // A claim already gone before the stream opened is what `--for delete` waits for.
-    if (cond.kind === 'delete' && err instanceof CliError && err.status === 404) return undefined;
-    if (!controller.signal.aborted) throw err;
+    if (err instanceof CliError && err.status === 404) saw(undefined);
+    else if (!controller.signal.aborted) throw err;
   } finally {
     clearTimeout(timer);
+    clearInterval(poll);
   }
   if (failure) throw failure;
   if (done) return result;
