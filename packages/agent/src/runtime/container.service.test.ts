@@ -321,6 +321,7 @@ test('CDI mode: the spec edits reach the create spec, the GPU env wins, an uncov
     'LIBDIR=/drv',
     'NVIDIA_VISIBLE_DEVICES=void',
     'UTOPIA_GPU_IDS=0',
+    'UTOPIA_CLAIM_ID=c1',
   ]);
   const err = await rejectsWith(
     svc.create({ claim_id: 'c2', image: 'img:1', gpu_ids: [1] }),
