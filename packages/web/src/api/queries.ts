@@ -17,7 +17,7 @@ import {
   type UpdateNodeRequest,
   type UpdateUserRequest,
 } from '@utopia/shared';
-import { request, send } from './client.js';
+import { ApiError, request, send } from './client.js';
 
 const isUser = wireCheck(User);
 const isUserList = wireCheck(UserList);
@@ -56,6 +56,10 @@ export function useClaim(id: string, version: number | undefined) {
     queryKey: ['claim', id, version],
     queryFn: () => request(`/api/gpu-claims/${encodeURIComponent(id)}`, isClaim),
     placeholderData: (previous) => previous,
+    // The watch stream is the fast path; a read every few seconds is the safety net (new events,
+    // and a claim that is gone), should a stream stall behind a proxy.
+    refetchInterval: 5000,
+    retry: (count, err) => !(err instanceof ApiError && err.status === 404) && count < 3,
   });
 }
 

@@ -3,6 +3,7 @@ import type { ClaimPlacement, GpuClaim } from '@utopia/shared';
 import { lazy, Suspense, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useLive } from '../api/live.js';
+import { ApiError } from '../api/client.js';
 import { useClaim, useDeleteClaim } from '../api/queries.js';
 import { useI18n } from '../i18n/i18n.js';
 import type { Messages } from '../i18n/en.js';
@@ -25,7 +26,9 @@ export function ClaimPage() {
   // The watch carries the claim without its events: read them again whenever it changes.
   const detail = useClaim(id, live?.version);
   const remove = useDeleteClaim();
-  const gone = live === undefined && liveClaims !== undefined && detail.isError;
+  const gone =
+    (detail.error instanceof ApiError && detail.error.status === 404) ||
+    (live === undefined && liveClaims !== undefined && detail.isError);
   const claim: GpuClaim | undefined = live ?? detail.data;
 
   if (!claim) return detail.isError ? <ErrorNote error={detail.error} /> : <Loading />;
