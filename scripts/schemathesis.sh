@@ -50,9 +50,10 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
 admin_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
-# The HTTP proxy is on, so POST /api/gpu-claims/{id}/proxy-sessions answers as in production
+# Watch streams end after 2 s (UTOPIA_WATCH_MAX_MS; clients resume), so Schemathesis, which reads
+# a stream to its end, is not held by one. The HTTP proxy is on, so POST /api/gpu-claims/{id}/proxy-sessions answers as in production
 # (off, it is a 503 by design, which not_a_server_error would report).
-UTOPIA_DATA_DIR="$work/data" UTOPIA_HOST=127.0.0.1 UTOPIA_PORT=$port UTOPIA_PROXY_LISTEN=127.0.0.1:0 \
+UTOPIA_WATCH_MAX_MS=2000 UTOPIA_DATA_DIR="$work/data" UTOPIA_HOST=127.0.0.1 UTOPIA_PORT=$port UTOPIA_PROXY_LISTEN=127.0.0.1:0 \
   UTOPIA_ADMIN_PASSWORD=$admin_password UTOPIA_LOG_LEVEL=warn \
   node scripts/start-local.mjs >"$work/server.log" 2>&1 &
 server_pid=$!

@@ -50,6 +50,8 @@ export interface WatchConfig {
   heartbeatMs: number;
   settleMs: number;
   stallMs: number;
+  /** How long one stream may last before it is ended (the client resumes). */
+  maxMs: number;
   retentionSeconds: number;
   maxChanges: number;
 }
@@ -114,6 +116,7 @@ function validate(raw: ServerRawSettings): ServerConfig {
       heartbeatMs: int('watchHeartbeatMs', 15_000, 50, 600_000),
       settleMs: int('watchSettleMs', 2000, 0, 600_000),
       stallMs: int('watchStallMs', 30_000, 100, 3_600_000),
+      maxMs: int('watchMaxMs', 1_800_000, 100, 86_400_000),
       retentionSeconds: int('watchRetentionSeconds', 3600, 60, 30 * 86400),
       maxChanges: int('watchMaxChanges', 100_000, 1000, 100_000_000),
     },

@@ -209,6 +209,14 @@ export const SERVER_SETTINGS = [
       'How long a hole in the change log is waited for before it is taken as a rolled-back write (MySQL)',
   },
   {
+    key: 'watchMaxMs',
+    env: 'UTOPIA_WATCH_MAX_MS',
+    flag: '--watch-max-ms',
+    defaultText: '1800000',
+    description:
+      'A watch stream ends after this long (clients resume with Last-Event-ID), as Kubernetes ends watches',
+  },
+  {
     key: 'watchStallMs',
     env: 'UTOPIA_WATCH_STALL_MS',
     flag: '--watch-stall-ms',

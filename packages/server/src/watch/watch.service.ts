@@ -114,6 +114,8 @@ export function createWatchService(deps: WatchServiceDeps): WatchService {
           now?.kind === 'user' && now.userId === principal.userId && now.role === principal.role
         );
       };
+      // Every stream ends in time, as Kubernetes' watches do: the client resumes where it was.
+      const timer = setTimeout(() => w.close(), deps.config.maxMs);
       const session = runWatch(
         w,
         { db: deps.db.kysely, feed, heartbeatMs: deps.config.heartbeatMs, stillAllowed },
@@ -122,6 +124,7 @@ export function createWatchService(deps: WatchServiceDeps): WatchService {
       )
         .catch((e: unknown) => request.log.error({ err: e }, 'watch stream failed'))
         .finally(() => {
+          clearTimeout(timer);
           w.close();
           open.delete(w);
         });
