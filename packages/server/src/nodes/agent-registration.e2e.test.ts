@@ -1,7 +1,7 @@
 // The real agent registering with the real server: first start, second start, bad join tokens,
 // and a server that is not up yet.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -38,6 +38,12 @@ for (const dbKind of testDatabases()) {
     let t: TestServer;
     let admin: string;
     const running: RunningAgent[] = [];
+    const dirs: string[] = [];
+    const tempDir = (): string => {
+      const dir = mkdtempSync(join(tmpdir(), 'utopia-reg-'));
+      dirs.push(dir);
+      return dir;
+    };
     before(async () => {
       t = await startTestServer(dbKind);
       admin = await t.adminToken();
@@ -45,6 +51,7 @@ for (const dbKind of testDatabases()) {
     after(async () => {
       for (const a of running) await a.close();
       await t.close();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     });
 
     async function joinToken(body: object = {}): Promise<{ token: string; id: string }> {
@@ -56,7 +63,7 @@ for (const dbKind of testDatabases()) {
     }
 
     test('first start registers and writes a 0600 identity; the second start reuses it', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'utopia-reg-'));
+      const dir = tempDir();
       const first = await startAgent(agentConfig(t.url, dir, (await joinToken()).token), {
         logger: silentLogger(),
       });
@@ -76,7 +83,7 @@ for (const dbKind of testDatabases()) {
       const revoked = await joinToken();
       await t.api('DELETE', `/api/join-tokens/${revoked.id}`, { token: admin });
       for (const token of [revoked.token, 'utj_nope.nope']) {
-        const dir = mkdtempSync(join(tmpdir(), 'utopia-reg-'));
+        const dir = tempDir();
         await assert.rejects(
           startAgent(agentConfig(t.url, dir, token), { logger: silentLogger() }),
           (e: unknown) => e instanceof RegistrationError && /join token/.test(e.message),
@@ -86,7 +93,7 @@ for (const dbKind of testDatabases()) {
     });
 
     test('a deleted node: the agent refuses to start instead of registering anew', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'utopia-reg-'));
+      const dir = tempDir();
       const a = await startAgent(agentConfig(t.url, dir, (await joinToken()).token), {
         logger: silentLogger(),
       });
@@ -100,7 +107,7 @@ for (const dbKind of testDatabases()) {
 
     test('the server not up yet: the agent retries until it is', async () => {
       const port = await findFreePort();
-      const dir = mkdtempSync(join(tmpdir(), 'utopia-reg-'));
+      const dir = tempDir();
       const { token } = await joinToken();
       const starting = startAgent(agentConfig(`http://127.0.0.1:${port}`, dir, token), {
         logger: silentLogger(),
