@@ -105,6 +105,8 @@ export async function createContext(
   }
 }
 
+const SHUTDOWN_GRACE_MS = 5000;
+
 /** startServer is used by main and by tests: migrate, bootstrap the admin, listen. */
 export async function startServer(
   config: ServerConfig,
@@ -137,7 +139,15 @@ export async function startServer(
     async close() {
       await controller.stop();
       await ctx.tunnel?.stop();
-      await built.app.close();
+      // Fastify closes idle keep-alive connections, but Node waits for the rest up to its
+      // headersTimeout (60 s): a client that connected and sent nothing, or a request that hangs.
+      // After a grace for requests in flight, they are cut.
+      const cut = setTimeout(() => built.app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      try {
+        await built.app.close();
+      } finally {
+        clearTimeout(cut);
+      }
       await proxy?.close();
       await ctx.db.close();
     },

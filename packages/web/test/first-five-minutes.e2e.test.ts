@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { findFreePort } from '@utopia/frp';
 import { TEST_IMAGE, waitFor } from '@utopia/server/testing';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchChromium, signIn } from './browser.js';
 
 const LAUNCHER = fileURLToPath(new URL('../../../scripts/start-local.mjs', import.meta.url));
@@ -19,6 +19,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'utopia-first-minutes-'));
 let launcher: ChildProcess | undefined;
 let browser: Browser | undefined;
 let output = '';
+let page: Page | undefined;
+let logs = ''; // the server's and agent's log lines (stdout)
 
 before(async () => {
   const port = await findFreePort();
@@ -28,11 +30,12 @@ before(async () => {
     UTOPIA_HOST: '127.0.0.1',
     UTOPIA_DATA_DIR: dataDir,
     UTOPIA_LOCAL_GPUS: '2',
-    UTOPIA_LOG_LEVEL: 'warn',
+    UTOPIA_LOG_LEVEL: process.env.FFM_LOG ?? 'warn',
   };
   delete env.UTOPIA_ADMIN_PASSWORD; // the generated one, printed once, as a newcomer gets it
-  launcher = spawn(process.execPath, [LAUNCHER], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  launcher = spawn(process.execPath, [LAUNCHER], { stdio: ['ignore', 'pipe', 'pipe'], env });
   launcher.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  launcher.stdout?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
   browser = await launchChromium();
 });
 after(async () => {
@@ -46,6 +49,21 @@ after(async () => {
 });
 
 test('first five minutes: sign in, create a claim, see it Running, open its logs', async () => {
+  try {
+    await firstFiveMinutes();
+  } catch (e) {
+    // What the server and agent said is the first thing to read when this fails in CI.
+    const shown = await page
+      ?.locator('body')
+      .innerText()
+      .catch(() => '(no page)');
+    console.error(`the page showed:\n${shown}`);
+    console.error(`launcher output:\n${output}\nlogs:\n${logs.split('\n').slice(-300).join('\n')}`);
+    throw e;
+  }
+});
+
+async function firstFiveMinutes(): Promise<void> {
   // 1. The launcher prints the UI's URL and the admin's password.
   const [url, password] = await waitFor(
     'the URL and the admin password on stderr',
@@ -57,7 +75,7 @@ test('first five minutes: sign in, create a claim, see it Running, open its logs
     60_000,
   );
   assert.ok(browser);
-  const page = await (await browser.newContext()).newPage();
+  page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(60_000);
 
   // 2. Sign in; the local node shows up with its GPUs.
@@ -81,4 +99,4 @@ test('first five minutes: sign in, create a claim, see it Running, open its logs
   await page.click('button:has-text("Delete")');
   await page.click('button:has-text("Yes, do it")');
   await page.getByText('This claim was deleted.').waitFor();
-});
+}

@@ -225,6 +225,9 @@ describe('agent on a real Docker Engine', () => {
       labels: {
         'utopia.managed': 'true',
         'utopia.claim_id': claim('devreq'),
+        // A node of its own: an unlabelled container counts as every agent's on this engine,
+        // and another test's DELETE /api/v1/containers would take it.
+        'utopia.node_id': `devreq-${suite.runId}`,
         [RUN_LABEL]: suite.runId,
       },
       env: [],

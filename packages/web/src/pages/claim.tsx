@@ -1,6 +1,6 @@
 // A claim's page: where it runs and why it does not, its events, its logs, and delete.
 import type { ClaimPlacement, GpuClaim } from '@utopia/shared';
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useLive } from '../api/live.js';
 import { ApiError } from '../api/client.js';
@@ -29,7 +29,13 @@ export function ClaimPage() {
   const gone =
     (detail.error instanceof ApiError && detail.error.status === 404) ||
     (live === undefined && liveClaims !== undefined && detail.isError);
-  const claim: GpuClaim | undefined = live ?? detail.data;
+  // Once deleted, the claim is shown as last seen: the stream drops it and a read that starts
+  // after that (a new query key: no placeholder) ends in a 404 with no data of its own.
+  const lastSeen = useRef<GpuClaim | undefined>(undefined);
+  const current = live ?? detail.data;
+  if (current?.id === id) lastSeen.current = current;
+  const claim: GpuClaim | undefined =
+    current ?? (lastSeen.current?.id === id ? lastSeen.current : undefined);
 
   if (!claim) return detail.isError ? <ErrorNote error={detail.error} /> : <Loading />;
   const s = claim.status;
