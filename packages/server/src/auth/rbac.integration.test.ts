@@ -259,6 +259,8 @@ const TABLE: RouteCase[] = [
     path: () => '/api/volumes/no-such-volume',
     expect: { anonymous: 401, user: 404, admin: 404, node: 403 },
   },
+  // Node events for every user, claim events for their owners (events.integration.test.ts).
+  { method: 'GET', url: '/api/events', expect: ANY_USER },
   { method: 'GET', url: '/metrics', expect: ADMIN_ONLY },
   {
     method: 'POST',
