@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, testDatabases, type TestServer } from '../testing/harness.js';
+import { registerApiNode } from '../testing/nodes-client.js';
 
 interface Ev {
   id: number;
@@ -36,21 +37,8 @@ for (const dbKind of testDatabases()) {
       admin = await t.adminToken();
       alice = (await t.createUser('alice')).token;
       const bob = (await t.createUser('bob')).token;
-      for (const hostname of ['gpu-a', 'gpu-b']) {
-        const jt = await t.api('POST', '/api/join-tokens', { token: admin, body: {} });
-        const res = await t.api('POST', '/api/nodes/register', {
-          body: {
-            joinToken: jt.json.token,
-            hostname,
-            machineId: '',
-            agentVersion: '1',
-            address: 'http://127.0.0.1:9',
-            gpus: [{ index: 0, uuid: `GPU-${hostname}`, model: 'Test GPU', memoryTotalMiB: 1024 }],
-          },
-        });
-        assert.equal(res.status, 201);
-        nodeIds[hostname] = String(res.json.nodeId);
-      }
+      for (const hostname of ['gpu-a', 'gpu-b'])
+        nodeIds[hostname] = (await registerApiNode(t, admin, hostname)).nodeId;
       for (const [name, token] of [
         ['alice-job', alice],
         ['bob-job', bob],

@@ -1,7 +1,8 @@
 // The cluster's recent events across claims and nodes (GET /api/events): what the web UI's
 // overview and a node's page show. A claim's own events also come with GET /api/gpu-claims/:id.
 import { CloneType, Type, type Static } from '@sinclair/typebox';
-import { Id, Timestamp } from './common.js';
+import { ClaimEvent } from './claims.js';
+import { Id } from './common.js';
 
 /** EVENT_LIMIT_MAX is used to bound one page of GET /api/events. */
 export const EVENT_LIMIT_MAX = 500;
@@ -28,10 +29,8 @@ export const ClusterEvent = Type.Object(
     kind: EventObjectKind,
     objectId: Id,
     objectName: Type.String({ description: "The claim's name or the node's hostname" }),
-    type: Type.Union([Type.Literal('Normal'), Type.Literal('Warning')]),
-    reason: Type.String(),
-    message: Type.String(),
-    time: Timestamp,
+    // type, reason, message, time: as in a claim's own events.
+    ...ClaimEvent.properties,
   },
   { additionalProperties: false },
 );
