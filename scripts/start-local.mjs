@@ -31,7 +31,12 @@ const server = spawn(
   [join(root, 'packages/server/dist/main.js'), ...serverArgs],
   {
     stdio: 'inherit',
-    env: { ...process.env, UTOPIA_BOOTSTRAP_JOIN_TOKEN: joinToken },
+    env: {
+      // The proxy to claims' ports (the UI's "Open" buttons) on a port of its own, loopback only.
+      UTOPIA_PROXY_LISTEN: flagValue('--proxy-listen') ? undefined : '127.0.0.1:0',
+      ...process.env,
+      UTOPIA_BOOTSTRAP_JOIN_TOKEN: joinToken,
+    },
   },
 );
 let agent;

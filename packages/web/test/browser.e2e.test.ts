@@ -313,6 +313,25 @@ describe('web UI in a browser', () => {
     await page.getByTestId('me').filter({ hasText: 'bob' }).waitFor();
   });
 
+  test('8a. a node whose agent cannot reach Docker shows a banner that says how to fix it', async () => {
+    const broken = await c.addNode('no-docker', 1, { dockerSocket: '/nonexistent/docker.sock' });
+    const banner = page.getByTestId('docker-down');
+    await banner.filter({ hasText: 'Docker is unreachable on node no-docker.' }).waitFor();
+    const text = (await banner.textContent()) ?? '';
+    assert.match(text, /sudo systemctl start docker/);
+    assert.match(text, /DOCKER_HOST/);
+    assert.match(text, /nonexistent\/docker\.sock/);
+    // Once the node is gone (or Docker answers), so is the banner.
+    const admin = await c.t.adminToken();
+    const nodes = await c.t.api('GET', '/api/nodes', { token: admin });
+    const id = (nodes.json.items as { id: string; hostname: string }[]).find(
+      (n) => n.hostname === 'no-docker',
+    )?.id;
+    await broken.stop();
+    assert.equal((await c.t.api('DELETE', `/api/nodes/${id}`, { token: admin })).status, 204);
+    await banner.waitFor({ state: 'detached' });
+  });
+
   test('9. the server stopping is shown, not swallowed', async () => {
     await page.goto(`${c.t.url}/claims`);
     await page.locator('tr[data-claim=bobs-claim]').waitFor();

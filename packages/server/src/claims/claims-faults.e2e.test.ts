@@ -97,6 +97,15 @@ for (const dbKind of testDatabases()) {
       );
       assert.equal(waiting.status.phase, 'Scheduled');
       assert.match(waiting.status.message ?? '', /Docker/i);
+      // The node says so too (the web UI's banner reads it), with an event.
+      const admin = await c.t.adminToken();
+      const nodes = await c.t.api('GET', '/api/nodes', { token: admin });
+      const items = nodes.json.items as { hostname: string; id: string; dockerProblem: unknown }[];
+      const node = items.find((n) => n.hostname === 'no-docker');
+      assert.match(String(node?.dockerProblem), /nonexistent\/docker\.sock/);
+      const events = await c.t.api('GET', `/api/events?nodeId=${node?.id}`, { token: admin });
+      const reasons = (events.json.items as { reason: string }[]).map((e) => e.reason);
+      assert.ok(reasons.includes('DockerUnavailable'), reasons.join(' '));
     });
   });
 

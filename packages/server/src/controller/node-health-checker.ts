@@ -33,6 +33,8 @@ interface ProbeResult {
   ok: boolean;
   metrics?: AgentMetricsResponse;
   containers?: AgentContainerInfo[];
+  /** The agent's words when it cannot reach its Docker Engine. */
+  dockerProblem?: string;
   error?: string;
 }
 
@@ -55,16 +57,18 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
     try {
       // An agent whose Docker Engine is down still answers: the node is up (claims there retry
       // with the agent's DOCKER_UNAVAILABLE reason); only the container sweep waits.
+      let dockerProblem: string | undefined;
       const [metrics, containers] = await Promise.all([
         deps.agents.metrics(target),
         deps.agents.listContainers(target).catch((e: unknown) => {
-          if (e instanceof AgentCallError && e.reason === 'DOCKER_UNAVAILABLE') return undefined;
-          throw e;
+          if (!(e instanceof AgentCallError) || e.reason !== 'DOCKER_UNAVAILABLE') throw e;
+          dockerProblem = e.message;
+          return undefined;
         }),
       ]);
       if (metrics.node_id !== node.id)
         return { ok: false, error: `agent answered as node ${metrics.node_id}` };
-      return { ok: true, metrics, containers };
+      return { ok: true, metrics, containers, ...(dockerProblem ? { dockerProblem } : {}) };
     } catch (e) {
       return { ok: false, error: e instanceof Error ? e.message : String(e) };
     }
@@ -129,12 +133,21 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
       (capacity.cpu_millis !== node.cpu_millis || capacity.memory_mib !== node.memory_mib);
     const injection = injectionOf(r.metrics, node);
     const becameOnline = node.status !== 'Online';
-    if (becameOnline || inventoryChanged || capacityChanged || injection !== node.gpu_injection) {
+    const dockerProblem = r.dockerProblem ?? null;
+    const dockerChanged = dockerProblem !== node.docker_problem;
+    if (
+      becameOnline ||
+      inventoryChanged ||
+      capacityChanged ||
+      dockerChanged ||
+      injection !== node.gpu_injection
+    ) {
       // The row changes anyway: it takes the figures of this moment along.
       const ok = await updateNodeGuarded(deps.db, node.id, node.version, {
         status: 'Online',
         gpus: JSON.stringify(gpus),
         gpu_injection: injection,
+        docker_problem: dockerProblem,
         last_heartbeat_at: at,
         updated_at: at,
         ...(becameOnline ? { status_changed_at: at } : {}),
@@ -142,6 +155,7 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
       });
       // More (or less) room on a node can place a Pending claim.
       if (ok && capacityChanged && !becameOnline) deps.onNodesChanged();
+      if (ok && dockerChanged) await recordDockerChange(node, dockerProblem, at);
       if (ok && becameOnline) {
         await recordEvent(deps.db, {
           kind: 'Node',
@@ -155,6 +169,24 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
       }
     }
     if (r.containers) await sweepOrphanContainers(deps, node, r.containers);
+  }
+
+  async function recordDockerChange(
+    node: NodeRow,
+    problem: string | null,
+    at: string,
+  ): Promise<void> {
+    await recordEvent(deps.db, {
+      kind: 'Node',
+      objectId: node.id,
+      type: problem === null ? 'Normal' : 'Warning',
+      reason: problem === null ? 'DockerAvailable' : 'DockerUnavailable',
+      message:
+        problem === null
+          ? `node ${node.hostname}: its Docker Engine answers again`
+          : `node ${node.hostname}: its agent cannot reach Docker (${problem})`,
+      at,
+    });
   }
 
   async function onFailure(node: NodeRow, error: string): Promise<void> {

@@ -56,6 +56,8 @@ export interface NodesTable {
   tunnel_port: number | null;
   /** JSON { mode, reason } from the agent's metrics; null until reported. */
   gpu_injection: string | null;
+  /** Why the agent cannot reach its Docker Engine; null while it can or before it was asked. */
+  docker_problem: string | null;
   credential_hash: string;
   join_token_id: string | null;
   last_heartbeat_at: string | null;

@@ -60,6 +60,7 @@ export function toNode(row: NodeRow, holders: ReadonlyMap<number, string>): Node
     address: row.address,
     tunnelPort: row.tunnel_port,
     gpuInjection: parseGpuInjection(row),
+    dockerProblem: row.docker_problem,
     lastHeartbeatAt: row.last_heartbeat_at,
     statusChangedAt: row.status_changed_at,
     createdAt: row.created_at,

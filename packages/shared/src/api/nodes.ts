@@ -77,6 +77,10 @@ export const Node = Type.Object(
     gpuInjection: Type.Union([NodeGpuInjection, Type.Null()], {
       description: 'cdi, nvidia-runtime or none, and why; null until the agent reports it',
     }),
+    dockerProblem: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "Why the node's agent cannot reach its Docker Engine (no claim starts there until it can); null while it can",
+    }),
     lastHeartbeatAt: Type.Union([Timestamp, Type.Null()]),
     statusChangedAt: Timestamp,
     createdAt: Timestamp,

@@ -130,6 +130,9 @@ export const en = {
   runOnNode: 'Run this on the new GPU node:',
   saveLabels: 'Save labels',
   serverUnreachable: 'The server cannot be reached.',
+  dockerDownTitle: (host: string) => `Docker is unreachable on node ${host}.`,
+  dockerDownHelp:
+    'No claim can start there until it answers. On that machine start Docker (for example `sudo systemctl start docker`), or give the agent the right socket with DOCKER_HOST; this banner goes within a poll once Docker answers.',
   shownOnce: '(shown only now: copy it)',
   signIn: 'Sign in',
   signInLead: 'Sign in to your GPU cluster.',

@@ -125,6 +125,9 @@ export const zh: Messages = {
   runOnNode: '在新的 GPU 节点上运行：',
   saveLabels: '保存标签',
   serverUnreachable: '无法连接服务器。',
+  dockerDownTitle: (host) => `节点 ${host} 上的 Docker 无法连接。`,
+  dockerDownHelp:
+    '在它恢复之前，该节点上的申请都无法启动。请在那台机器上启动 Docker（例如 `sudo systemctl start docker`），或用 DOCKER_HOST 为 agent 指定正确的套接字；Docker 恢复后，此提示会在一次轮询内消失。',
   shownOnce: '（仅显示这一次，请复制保存）',
   signIn: '登录',
   signInLead: '登录你的 GPU 集群。',

@@ -1,5 +1,6 @@
 // The frame of every signed-in page: navigation, theme and language switches, who is signed in,
-// and a banner when the live streams are down (server stopped, network gone).
+// and banners when the live streams are down (server stopped, network gone) or a node cannot reach
+// its Docker Engine.
 import type { User } from '@utopia/shared';
 import type { ReactNode } from 'react';
 import { NavLink } from 'react-router';
@@ -15,6 +16,10 @@ export function Layout({ me, children }: { me: User; children: ReactNode }) {
   const { t } = useI18n();
   const live = useLive();
   const streamError = live.claims.error ?? live.nodes.error;
+  // Online but unable to start anything: the one failure a newcomer's local node is likely to have.
+  const dockerDown = (live.nodes.items ?? []).filter(
+    (n) => n.status === 'Online' && n.dockerProblem !== null,
+  );
   return (
     <>
       <a className="skip" href="#main">
@@ -46,6 +51,14 @@ export function Layout({ me, children }: { me: User; children: ReactNode }) {
           <ErrorNote error={streamError} />
         </div>
       ) : null}
+      {dockerDown.map((n) => (
+        <div className="banner" key={n.id}>
+          <div className="error" role="alert" data-testid="docker-down">
+            <strong>{t.dockerDownTitle(n.hostname)}</strong> {t.dockerDownHelp}
+            <div className="muted mono">{n.dockerProblem}</div>
+          </div>
+        </div>
+      ))}
       <main id="main" className="page">
         {children}
       </main>
