@@ -94,6 +94,7 @@ export function createController(ctx: AppContext, log: Log): Controller {
       createLeaseFence({
         db,
         hold,
+        supportsRowLocks: ctx.db.supportsRowLocks,
         clock: ctx.clock,
         heldUntil: () => next.heldUntil,
         onRefused: (why) => {

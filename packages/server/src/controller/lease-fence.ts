@@ -1,7 +1,8 @@
 // Fencing for the controller's writes: a replica that lost the lease (stalled past it by SIGSTOP,
 // a long GC pause, a partition) may still be running a reconcile when it wakes up. Each of its
-// writes runs in a transaction that first checks the lease row still names this very term, and
-// each action first checks the local clock, so such a replica writes nothing and calls no agent.
+// writes runs in a transaction that checks, right before it commits, that the lease row still
+// names this very term, and each action first checks the local clock, so such a replica writes
+// nothing and calls no agent.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../db/time.js';
@@ -24,6 +25,8 @@ export interface ClaimWrites extends TransactionOpener {
 export interface LeaseFenceOptions {
   db: Kysely<Database>;
   hold: LeaseHold;
+  /** True on MySQL: the check takes a shared lock on the lease row (see checkLeaseHeld). */
+  supportsRowLocks: boolean;
   /** The wall clock the lease row's times are written with. */
   clock: Clock;
   /** performance.now() past which the term is over by the local clock (renewals move it). */
@@ -47,10 +50,11 @@ export function createLeaseFence(opts: LeaseFenceOptions): ClaimWrites {
       execute: async <T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> => {
         assertHeld();
         return opts.db.transaction().execute(async (trx) => {
-          // First statement: on MySQL its row lock orders this write before any takeover.
-          if (!(await checkLeaseHeld(trx, opts.hold, opts.clock.now())))
+          const result = await fn(trx);
+          // Last, right before the commit: see checkLeaseHeld for why not first.
+          if (!(await checkLeaseHeld(trx, opts.hold, opts.clock.now(), opts.supportsRowLocks)))
             refuse(`lease generation ${opts.hold.generation} is no longer held`);
-          return fn(trx);
+          return result;
         });
       },
     }),

@@ -97,7 +97,9 @@ for (const dbKind of testDatabases()) {
 
     // checkLeaseHeld needs a transaction; txCheck runs one and answers what it saw.
     async function txCheck(hold: LeaseHold): Promise<boolean> {
-      return db.transaction().execute((trx) => checkLeaseHeld(trx, hold, T0 + 5001));
+      return db
+        .transaction()
+        .execute((trx) => checkLeaseHeld(trx, hold, T0 + 5001, t.server.ctx.db.supportsRowLocks));
     }
 
     test('a fenced write commits while the term holds, and is refused after a takeover', async () => {
@@ -111,6 +113,7 @@ for (const dbKind of testDatabases()) {
       const fence = createLeaseFence({
         db,
         hold: a,
+        supportsRowLocks: t.server.ctx.db.supportsRowLocks,
         clock: { now: () => now },
         heldUntil: () => Number.POSITIVE_INFINITY, // only the row decides here
         onRefused: (why) => refusals.push(why),
@@ -137,6 +140,51 @@ for (const dbKind of testDatabases()) {
       assert.equal((await leaseRow('fence')).holder, 'b');
     });
 
+    // MySQL only: SQLite has one connection per process (a takeover would queue behind the open
+    // transaction by construction), and replicas never share an SQLite file.
+    const mysqlOnly = dbKind !== 'mysql' && 'SQLite serialises all statements on one connection';
+    test(
+      'a write in progress does not hold up a takeover, and is refused at its commit',
+      {
+        skip: mysqlOnly,
+      },
+      async () => {
+        const a = await acquire('midway', 'a', T0);
+        assert.ok(a);
+        let now = T0 + 100;
+        const fence = createLeaseFence({
+          db,
+          hold: a,
+          supportsRowLocks: true,
+          clock: { now: () => now },
+          heldUntil: () => Number.POSITIVE_INFINITY,
+          onRefused: () => undefined,
+        });
+        let resume: () => void = () => undefined;
+        const paused = new Promise<void>((r) => (resume = r));
+        let started: () => void = () => undefined;
+        const inside = new Promise<void>((r) => (started = r));
+        // A's write is half-way (a row written, not committed) when it stalls, like a SIGSTOP.
+        const write = fence.transaction().execute(async (trx) => {
+          await trx.insertInto('settings').values({ name: 'midway-write', value: 'a' }).execute();
+          started();
+          await paused;
+        });
+        await inside;
+        now = T0 + LEASE_MS + 500;
+        const b = await acquire('midway', 'b', now); // does not wait for A's transaction
+        assert.equal(b?.generation, a.generation + 1);
+        resume();
+        await assert.rejects(write, NotLeaderError);
+        const row = await db
+          .selectFrom('settings')
+          .select('value')
+          .where('name', '=', 'midway-write')
+          .executeTakeFirst();
+        assert.equal(row, undefined, 'the refused write was rolled back');
+      },
+    );
+
     test('the local clock refuses before the database is asked', async () => {
       const a = await acquire('local', 'a', T0);
       assert.ok(a);
@@ -144,6 +192,7 @@ for (const dbKind of testDatabases()) {
       const fence = createLeaseFence({
         db,
         hold: a,
+        supportsRowLocks: t.server.ctx.db.supportsRowLocks,
         clock: { now: () => T0 + 10 },
         heldUntil: () => performance.now() - 1,
         onRefused: (why) => refusals.push(why),

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction, UpdateQueryBuilder, UpdateResult } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { isUniqueViolation } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { isoAt } from '../db/time.js';
@@ -34,37 +34,39 @@ export async function tryAcquireLease(
 ): Promise<LeaseHold | undefined> {
   const now = isoAt(nowMs);
   const expires = isoAt(nowMs + durationMs);
-  return db.transaction().execute(async (trx) => {
-    const taken = await trx
-      .updateTable('leases')
-      .set((eb) => ({
-        holder,
-        expires_at: expires,
-        renewed_at: now,
-        generation: eb('generation', '+', 1),
-      }))
+  // No transaction: a replica frozen inside one would keep the row locked (see checkLeaseHeld).
+  const taken = await db
+    .updateTable('leases')
+    .set((eb) => ({
+      holder,
+      expires_at: expires,
+      renewed_at: now,
+      generation: eb('generation', '+', 1),
+    }))
+    .where('name', '=', name)
+    .where((eb) => eb.or([eb('holder', '=', holder), eb('expires_at', '<', now)]))
+    .executeTakeFirst();
+  if (taken.numUpdatedRows > 0n) {
+    const row = await db
+      .selectFrom('leases')
+      .select(['holder', 'generation'])
       .where('name', '=', name)
-      .where((eb) => eb.or([eb('holder', '=', holder), eb('expires_at', '<', now)]))
       .executeTakeFirst();
-    if (taken.numUpdatedRows > 0n) {
-      const row = await trx
-        .selectFrom('leases')
-        .select('generation')
-        .where('name', '=', name)
-        .executeTakeFirstOrThrow();
-      return { name, holder, generation: Number(row.generation) };
-    }
-    try {
-      await trx
-        .insertInto('leases')
-        .values({ name, holder, expires_at: expires, renewed_at: now, generation: 1 })
-        .execute();
-      return { name, holder, generation: 1 };
-    } catch (e) {
-      if (isUniqueViolation(e)) return undefined; // someone else holds it
-      throw e;
-    }
-  });
+    // Someone may have taken it over between the two statements: then it is theirs.
+    return row?.holder === holder
+      ? { name, holder, generation: Number(row.generation) }
+      : undefined;
+  }
+  try {
+    await db
+      .insertInto('leases')
+      .values({ name, holder, expires_at: expires, renewed_at: now, generation: 1 })
+      .execute();
+    return { name, holder, generation: 1 };
+  } catch (e) {
+    if (isUniqueViolation(e)) return undefined; // someone else holds it
+    throw e;
+  }
 }
 
 /**
@@ -78,31 +80,43 @@ export async function renewLease(
   nowMs: number,
 ): Promise<boolean> {
   const now = isoAt(nowMs);
-  const renewed = await whereHeld(
-    db.updateTable('leases').set({ expires_at: isoAt(nowMs + durationMs), renewed_at: now }),
-    hold,
-    now,
-  ).executeTakeFirst();
+  const renewed = await db
+    .updateTable('leases')
+    .set({ expires_at: isoAt(nowMs + durationMs), renewed_at: now })
+    .where('name', '=', hold.name)
+    .where('holder', '=', hold.holder)
+    .where('generation', '=', hold.generation)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
   return renewed.numUpdatedRows > 0n;
 }
 
 /**
- * checkLeaseHeld is used as the first statement of every fenced controller write: it touches the
- * lease row only if this term still holds it, so the write commits only under a live lease. On
- * MySQL the row lock it takes makes a takeover wait until the write is committed or rolled back.
+ * checkLeaseHeld is used as the last statement of every fenced controller write, right before its
+ * commit: it finds the lease row only if this term still holds it, so the write commits only
+ * under a live lease. On MySQL it takes a shared lock on the row, so a takeover (an update of the
+ * row) waits for this commit, and writes still in flight then see the new generation. Shared and
+ * last: concurrent writes never queue on the row, so a replica frozen with writes in flight does
+ * not end up holding the lease row and blocking the takeover. On SQLite the transaction already
+ * holds the database's write lock, which no other process's takeover can pass.
  */
 export async function checkLeaseHeld(
   trx: Transaction<Database>,
   hold: LeaseHold,
   nowMs: number,
+  rowLocks: boolean,
 ): Promise<boolean> {
   const now = isoAt(nowMs);
-  const touched = await whereHeld(
-    trx.updateTable('leases').set({ renewed_at: now }),
-    hold,
-    now,
-  ).executeTakeFirst();
-  return touched.numUpdatedRows > 0n;
+  let q = trx
+    .selectFrom('leases')
+    .select('generation')
+    .where('name', '=', hold.name)
+    .where('holder', '=', hold.holder)
+    .where('generation', '=', hold.generation)
+    .where('expires_at', '>', now);
+  // MariaDB has no FOR SHARE; both read LOCK IN SHARE MODE.
+  if (rowLocks) q = q.modifyEnd(sql`lock in share mode`);
+  return (await q.executeTakeFirst()) !== undefined;
 }
 
 /** releaseLease is used at shutdown, so another replica takes over at once instead of waiting. */
@@ -118,14 +132,4 @@ export async function releaseLease(
     .where('holder', '=', hold.holder)
     .where('generation', '=', hold.generation)
     .execute();
-}
-
-type LeaseUpdate = UpdateQueryBuilder<Database, 'leases', 'leases', UpdateResult>;
-
-function whereHeld(q: LeaseUpdate, hold: LeaseHold, now: string): LeaseUpdate {
-  return q
-    .where('name', '=', hold.name)
-    .where('holder', '=', hold.holder)
-    .where('generation', '=', hold.generation)
-    .where('expires_at', '>', now);
 }
