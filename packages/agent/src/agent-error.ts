@@ -60,6 +60,14 @@ export const agentErrors = {
     new AgentError(422, AgentErrorReason.HostPathNotAllowed, message, true),
   volumeInUse: (message: string): AgentError =>
     new AgentError(409, AgentErrorReason.VolumeInUse, message, true),
+  // Not permanent for the claim: the server places it on another node.
+  nodeRetired: (): AgentError =>
+    new AgentError(
+      409,
+      AgentErrorReason.NodeRetired,
+      'this node was deleted: it takes no new containers (restart the agent to join again)',
+      false,
+    ),
   dockerUnavailable: (detail: string): AgentError =>
     new AgentError(503, AgentErrorReason.DockerUnavailable, detail, false),
   notRunning: (what: string): AgentError =>

@@ -19,6 +19,7 @@ import { userRoutes } from './users/users.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
 import { claimLogsRoutes } from './claims/claim-logs.routes.js';
 import { claimExecRoutes } from './claims/claim-exec.routes.js';
+import { eventRoutes } from './events/events.routes.js';
 import { portForwardRoutes } from './port-forward/port-forward.routes.js';
 import { proxySessionRoutes } from './proxy/proxy-sessions.routes.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
@@ -97,6 +98,7 @@ export async function buildApp(
   await app.register(portForwardRoutes, { ctx });
   await app.register(proxySessionRoutes, { ctx });
   await app.register(volumeRoutes, { ctx });
+  await app.register(eventRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(frpPluginRoutes, { ctx });
   await app.register(webUiRoutes, {});

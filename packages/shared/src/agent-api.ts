@@ -91,6 +91,8 @@ export const AgentErrorReason = {
   ContainerNotRunning: 'CONTAINER_NOT_RUNNING',
   /** Nothing accepted a TCP connection on the asked port inside the container. */
   PortUnreachable: 'PORT_UNREACHABLE',
+  /** The server deleted this node (DELETE /api/v1/containers): it takes no new containers. */
+  NodeRetired: 'NODE_RETIRED',
   Internal: 'INTERNAL',
 } as const;
 export type AgentErrorReason = (typeof AgentErrorReason)[keyof typeof AgentErrorReason];

@@ -15,3 +15,4 @@ export * from './wire-check.js';
 export * from './websocket-close.js';
 export * from './api/streams.js';
 export * from './api/port-forward.js';
+export * from './api/events.js';

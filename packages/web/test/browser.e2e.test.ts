@@ -1,8 +1,10 @@
 // The web UI in a real browser against a real server, a real agent and real Docker: the first
 // five minutes of a newcomer (sign in, create a claim, see it Running, read its logs), the API's
-// own validation message beside the field, a shell in the terminal, delete, the admin's users and join tokens, what a
-// plain user sees, and an API error shown when the server stops. It also writes the screenshots
-// under docs/screenshots/ (every page, desktop and phone width, light and dark).
+// own validation message beside the field, a shell in the terminal, recent events on the
+// overview and a node's page, a claim port opened through the HTTP proxy, delete, the admin's
+// users and join tokens, what a plain user sees, and an API error shown when the server stops.
+// It also writes the screenshots under docs/screenshots/ (every page, desktop and phone width,
+// light and dark).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +34,8 @@ describe('web UI in a browser', () => {
 
   before(async () => {
     assert.ok(existsSync(DIST), 'the web UI is built (npm run build)');
-    c = await startCluster('sqlite', [4]);
+    // The HTTP proxy on a listener of its own, for the claim ports' "Open" links.
+    c = await startCluster('sqlite', [4], { UTOPIA_PROXY_LISTEN: '127.0.0.1:0' });
     const admin = await c.t.adminToken();
     await waitFor('the node Online', async () => {
       const items = (await c.t.api('GET', '/api/nodes', { token: admin })).json.items;
@@ -102,6 +105,67 @@ describe('web UI in a browser', () => {
     await page.keyboard.type('echo term-$((6*7))\n');
     await page.getByTestId('terminal').filter({ hasText: 'term-42' }).waitFor();
     await page.locator('.node-block, dl.facts').first().waitFor();
+  });
+
+  test('3a. the overview and the node page show recent events', async () => {
+    await page.click('nav a:has-text("Overview")');
+    const recent = page.getByTestId('recent-events');
+    // The claim's events name it and link to it; the node's own are there too.
+    await recent.locator('li', { hasText: 'first-claim' }).first().waitFor();
+    await recent.locator('li', { hasText: 'Online' }).first().waitFor();
+    await recent.locator('a:has-text("first-claim")').first().click();
+    assert.equal(new URL(page.url()).pathname, claimPath);
+    await page.click('nav a:has-text("Overview")');
+    await recent.locator('a:has-text("node-0")').first().click();
+    await page.locator('dl.facts').waitFor();
+    // A node's page: that node's events only (Registered, Online), not its claims'.
+    await page.getByTestId('recent-events').locator('li', { hasText: 'Registered' }).waitFor();
+    assert.equal(
+      await page.getByTestId('recent-events').locator('li', { hasText: 'first-claim' }).count(),
+      0,
+    );
+  });
+
+  test("3b. a claim's HTTP port opens through the proxy in a new tab", async () => {
+    // busybox httpd serves the page under the proxy's path for this claim port.
+    const serve = [
+      'd=/www/proxy/claims/$UTOPIA_CLAIM_ID/8080',
+      'mkdir -p $d',
+      'echo "<h1>served-by-the-claim</h1>" > $d/index.html',
+      'exec busybox httpd -f -p 8080 -h /www',
+    ].join('; ');
+    const claim = await createClaimAs(c.t, await c.t.adminToken(), {
+      name: 'web-claim',
+      spec: {
+        image: TEST_IMAGE,
+        resources: { gpuCount: 1 },
+        ports: [{ containerPort: 8080 }],
+        command: ['sh', '-c', serve],
+      },
+    });
+    await page.goto(`${c.t.url}/claims/${claim.id}`);
+    await page.locator('h1 [data-phase=Running]').waitFor();
+    const [tab] = await Promise.all([
+      context.waitForEvent('page'),
+      page.click('button[aria-label="Open port 8080"]'),
+    ]);
+    await tab.getByText('served-by-the-claim').waitFor();
+    assert.notEqual(new URL(tab.url()).origin, new URL(c.t.url).origin, "the proxy's own origin");
+    assert.equal(new URL(tab.url()).pathname, `/proxy/claims/${claim.id}/8080/`);
+    assert.equal(await tab.evaluate(() => window.opener), null, 'the tab cannot reach back');
+    await tab.close();
+
+    // A popup blocker (window.open answering null): the link is shown to click instead.
+    await page.evaluate(() => {
+      window.open = () => null;
+    });
+    await page.click('button[aria-label="Open port 8080"]');
+    const [linked] = await Promise.all([
+      context.waitForEvent('page'),
+      page.getByTestId('proxy-link').locator('a').click(),
+    ]);
+    await linked.getByText('served-by-the-claim').waitFor();
+    await linked.close();
   });
 
   test('4. as admin create a user and a join token (shown once as the agent command)', async () => {

@@ -81,6 +81,8 @@ export class ContainerService {
   readonly #locks = new KeyedMutex();
   readonly #pulling = new Map<string, { image: string; since: number }>();
   #prunedAt = 0;
+  // Set once the server deletes this node; the agent joins again only as a new process.
+  #retired = false;
   readonly #injector: GpuInjector;
 
   constructor(opts: ContainerServiceOptions) {
@@ -118,6 +120,7 @@ export class ContainerService {
       const allowed = this.#opts.allowedHostPaths ?? [];
       const mounts = await this.#guard(() => prepareMounts(this.#opts.runtime, req, allowed));
       const id = await this.#locks.run(GPU_LOCK, async () => {
+        if (this.#retired) throw agentErrors.nodeRetired();
         await this.#checkGpusFree(gpuIds, devices);
         return this.#createContainer(req, gpuIds, devices, mounts);
       });
@@ -187,9 +190,17 @@ export class ContainerService {
 
   /**
    * removeAll is used when the server deletes this node: every container of this node goes, so
-   * that no claim keeps running (and holding GPUs) on a node the server no longer knows.
+   * that no claim keeps running (and holding GPUs) on a node the server no longer knows. The
+   * agent takes no new container afterwards.
    */
   async removeAll(): Promise<string[]> {
+    // From here on no container is created: a create the server sent just before it deleted the
+    // node (a restart, say) would otherwise outlive the node and hold its GPUs. A create past this
+    // lock is refused; one that got it first has its container listed below and removed.
+    await this.#locks.run(GPU_LOCK, () => {
+      this.#retired = true;
+      return Promise.resolve();
+    });
     const removed = await this.#removeWhere((c) => this.#isMine(c));
     await this.#opts.previousLogs?.clear();
     return removed;

@@ -99,6 +99,15 @@ describe('node deletion on a real Docker Engine', () => {
 
     const again = await node.call('DELETE', '/api/v1/containers');
     assert.deepEqual(again.json, { container_ids: [] });
+    // A create the server sent just before it deleted the node lands after: it is refused, so
+    // nothing outlives the node. The neighbour still takes containers.
+    const late = await node.call('POST', '/api/v1/containers', {
+      body: { claim_id: claim('all-late'), image: TEST_IMAGE, gpu_ids: [0] },
+    });
+    assert.equal(late.status, 409, late.text);
+    assert.equal(errorOf(late.json).reason, 'NODE_RETIRED');
+    assert.deepEqual((await node.call('GET', '/api/v1/containers')).json, []);
+    await run(neighbour, 'all-4', [1]);
   });
 
   test('told it is unknown, the agent removes its containers and stops without registering', async () => {

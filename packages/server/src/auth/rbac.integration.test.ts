@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, testDatabases, type TestServer } from '../testing/harness.js';
+import { registerApiNode } from '../testing/nodes-client.js';
 import { openWatch } from '../testing/watch-client.js';
 
 type Caller = 'anonymous' | 'user' | 'admin' | 'node';
@@ -259,6 +260,8 @@ const TABLE: RouteCase[] = [
     path: () => '/api/volumes/no-such-volume',
     expect: { anonymous: 401, user: 404, admin: 404, node: 403 },
   },
+  // Node events for every user, claim events for their owners (events.integration.test.ts).
+  { method: 'GET', url: '/api/events', expect: ANY_USER },
   { method: 'GET', url: '/metrics', expect: ADMIN_ONLY },
   {
     method: 'POST',
@@ -280,28 +283,6 @@ const FAKE_IDS: Ids = {
   claimIds: { anonymous: ':id', user: ':id', admin: ':id', node: ':id' },
   adminClaimId: ':adminClaimId',
 };
-
-async function registerNode(
-  t: TestServer,
-  admin: string,
-  hostname: string,
-): Promise<{ nodeId: string; credential: string }> {
-  const jt = await t.api('POST', '/api/join-tokens', {
-    token: admin,
-    body: { description: hostname },
-  });
-  const res = await t.api('POST', '/api/nodes/register', {
-    body: {
-      joinToken: jt.json.token,
-      hostname,
-      machineId: '',
-      agentVersion: '1',
-      address: 'http://127.0.0.1:9',
-      gpus: [{ index: 0, uuid: `GPU-${hostname}`, model: 'Test GPU', memoryTotalMiB: 1024 }],
-    },
-  });
-  return { nodeId: String(res.json.nodeId), credential: String(res.json.credential) };
-}
 
 // A stream that opens is closed at once; a refusal is read like any answer.
 async function watchStatus(
@@ -328,9 +309,9 @@ for (const dbKind of testDatabases()) {
       const user = await t.createUser('rbac-user');
       tokens.user = user.token;
       tokens.admin = await t.adminToken();
-      const node = await registerNode(t, tokens.admin, 'rbac-node');
+      const node = await registerApiNode(t, tokens.admin, 'rbac-node');
       tokens.node = node.credential;
-      const doomed = await registerNode(t, tokens.admin, 'doomed-node');
+      const doomed = await registerApiNode(t, tokens.admin, 'doomed-node');
       const tokenIds: Record<Caller, string> = {
         anonymous: 'none',
         user: '',

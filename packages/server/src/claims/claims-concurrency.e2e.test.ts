@@ -89,18 +89,37 @@ for (const dbKind of testDatabases()) {
     after(() => c.close());
 
     test('no GPU is ever held twice, and every claim ends Running or Pending because nothing fits', async () => {
-      const rng = mulberry32(20261128);
-      const user = (await c.t.createUser('load', { gpuQuota: null })).token;
       const problems: string[] = [];
       let checks = 0;
       let monitoring = true;
+      // A failed check is a finding, said in words; the loop never outlives the test.
       const monitor = (async () => {
         while (monitoring) {
-          problems.push(...(await checkDatabase(c)), ...(await checkDocker(c)));
-          checks++;
+          try {
+            problems.push(...(await checkDatabase(c)), ...(await checkDocker(c)));
+            checks++;
+          } catch (e) {
+            problems.push(`the check itself failed: ${e instanceof Error ? e.stack : String(e)}`);
+          }
           await new Promise((r) => setTimeout(r, 100));
         }
       })();
+      try {
+        await submitDeleteAndSettle();
+      } finally {
+        monitoring = false;
+        await monitor;
+      }
+      assert.ok(checks > 10, `the invariants were checked ${checks} times`);
+      assert.deepEqual(problems, []);
+      assert.ok(settled);
+      await checkEndState(settled);
+    });
+
+    let settled: GpuClaim[] | undefined;
+    async function submitDeleteAndSettle(): Promise<void> {
+      const rng = mulberry32(20261128);
+      const user = (await c.t.createUser('load', { gpuQuota: null })).token;
 
       // 1. Submit every claim at once.
       const sizes = Array.from({ length: CLAIMS }, () => 1 + Math.floor(rng() * 4));
@@ -124,7 +143,8 @@ for (const dbKind of testDatabases()) {
 
       // 3. Wait for the cluster to settle.
       const kept = claims.filter((x) => !doomed.has(x.id));
-      const settled = await waitFor(
+      let unsettled = '';
+      settled = await waitFor(
         'the cluster to settle',
         async () => {
           for (const id of doomed)
@@ -136,16 +156,21 @@ for (const dbKind of testDatabases()) {
               (x.status.phase === 'Running' ||
                 (x.status.phase === 'Pending' && x.status.reason === 'Unschedulable')),
           );
+          unsettled = now
+            .filter((x) => x && x.status.phase !== 'Running')
+            .map((x) => `${x?.id} ${x?.status.phase} ${x?.status.reason ?? ''}`)
+            .join('; ');
           return ok ? (now as GpuClaim[]) : undefined;
         },
         120_000,
-      );
-      monitoring = false;
-      await monitor;
-      assert.ok(checks > 10, `the invariants were checked ${checks} times`);
-      assert.deepEqual(problems, []);
+      ).catch((e: unknown) => {
+        throw new Error(`${e instanceof Error ? e.message : String(e)}; not settled: ${unsettled}`);
+      });
+    }
 
-      // 4. The end state: Running claims each have one container with their GPUs; pending ones fit nowhere.
+    // 4. The end state: Running claims each have one container with their GPUs; pending ones fit
+    //    nowhere.
+    async function checkEndState(settled: GpuClaim[]): Promise<void> {
       const running = settled.filter((x) => x.status.phase === 'Running');
       const containers = (await runContainers(c.runLabel)).filter((x) => x.State === 'running');
       assert.equal(containers.length, running.length);
@@ -170,6 +195,6 @@ for (const dbKind of testDatabases()) {
         assert.match(p.status.message ?? '', /^0\/10 nodes fit: /);
       }
       assert.ok(running.length > 0);
-    });
+    }
   });
 }

@@ -22,10 +22,11 @@ export interface NodeRemovalDeps {
 /**
  * deleteNode is used by admins: first the node's agent is asked (best effort) to remove every
  * claim container it runs, so a claim never runs twice once it is placed elsewhere; then the
- * node row goes (its credential stops working at once). Its claims find their node gone when the
- * controller looks next and go back to Pending with their GPUs released. An agent that could not
- * be asked removes them itself when it learns it is unknown. It answers the ids of the claims
- * bound to the node, to wake the controller.
+ * node row goes (its credential stops working at once). From that call on the agent refuses new
+ * containers, so a create already on its way (a restart) cannot outlive the node. Its claims
+ * find their node gone when the controller looks next and go back to Pending with their GPUs
+ * released. An agent that could not be asked removes them itself when it learns it is unknown.
+ * It answers the ids of the claims bound to the node, to wake the controller.
  */
 export async function deleteNode(deps: NodeRemovalDeps, nodeId: string): Promise<string[]> {
   const { db } = deps;

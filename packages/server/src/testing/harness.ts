@@ -71,11 +71,14 @@ export function apiClient(baseUrl: () => string): TestServer['api'] {
       body = JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
+    // A timeout is a DOMException that node:test prints as `{}`: say which request it was.
     const res = await fetch(`${baseUrl()}${path}`, {
       method,
       headers,
       body,
       signal: AbortSignal.timeout(30_000),
+    }).catch((e: unknown) => {
+      throw new Error(`${method} ${path}: ${e instanceof Error ? e.message : String(e)}`);
     });
     const text = await res.text();
     let parsed: unknown = text;

@@ -4,10 +4,12 @@ import {
   ApiTokenList,
   CreatedApiToken,
   CreatedJoinToken,
+  EventList,
   GpuClaim,
   JoinTokenList,
   LoginResponse,
   Node,
+  ProxySession,
   User,
   UserList,
   wireCheck,
@@ -28,6 +30,8 @@ const isCreatedJoinToken = wireCheck(CreatedJoinToken);
 const isApiTokenList = wireCheck(ApiTokenList);
 const isCreatedApiToken = wireCheck(CreatedApiToken);
 const isLogin = wireCheck(LoginResponse);
+const isEventList = wireCheck(EventList);
+const isProxySession = wireCheck(ProxySession);
 
 /** Checked is used to name the type a wire check proves. */
 type Checked<G> = G extends (v: unknown) => v is infer T ? T : never;
@@ -68,6 +72,36 @@ export function useNode(id: string) {
   return useQuery({
     queryKey: ['node', id],
     queryFn: () => request(`/api/nodes/${encodeURIComponent(id)}`, isNode),
+  });
+}
+
+/** EventFilter is used to narrow the recent events: one node's, or the whole cluster's. */
+export interface EventFilter {
+  nodeId?: string;
+  limit?: number;
+}
+
+/** useEvents is used by the overview and a node's page: recent events, newest first. */
+export function useEvents(filter: EventFilter) {
+  const query = new URLSearchParams({ limit: String(filter.limit ?? 20) });
+  if (filter.nodeId !== undefined) query.set('nodeId', filter.nodeId);
+  return useQuery({
+    queryKey: ['events', filter.nodeId ?? '', filter.limit ?? 20],
+    queryFn: () => request(`/api/events?${query.toString()}`, isEventList),
+    placeholderData: (previous) => previous,
+    // No stream carries events; a read every few seconds keeps the list current.
+    refetchInterval: 5000,
+  });
+}
+
+/** useProxySession is used by a claim's "Open" buttons: a one-time link to a port on the proxy. */
+export function useProxySession(claimId: string) {
+  return useMutation({
+    mutationFn: (port: number) =>
+      request(`/api/gpu-claims/${encodeURIComponent(claimId)}/proxy-sessions`, isProxySession, {
+        method: 'POST',
+        body: { port },
+      }),
   });
 }
 

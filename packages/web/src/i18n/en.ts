@@ -151,6 +151,10 @@ export const en = {
   sessionEnded: 'Session ended',
   terminalUnavailable:
     'The terminal cannot connect (exec is not available on this server yet, or the container stopped).',
+  open: 'Open',
+  openPort: (port: number) => `Open port ${port}`,
+  popupBlocked: 'The browser blocked the new tab. Use this link (it works once, for one minute):',
+  recentEvents: 'Recent events',
   whyPending: 'Why is it pending?',
 };
 

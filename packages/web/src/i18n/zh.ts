@@ -145,5 +145,9 @@ export const zh: Messages = {
   connected: '已连接',
   sessionEnded: '会话已结束',
   terminalUnavailable: '终端无法连接（此服务器尚不支持 exec，或容器已停止）。',
+  open: '打开',
+  openPort: (port) => `打开端口 ${port}`,
+  popupBlocked: '浏览器拦截了新标签页。请使用此链接（仅可使用一次，一分钟内有效）：',
+  recentEvents: '最近事件',
   whyPending: '为什么在等待？',
 };

@@ -11,7 +11,9 @@ import { PhaseBadge } from '../ui/badges.js';
 import { ConfirmButton } from '../ui/confirm.js';
 import { ago } from '../ui/format.js';
 import { Empty, ErrorNote, Loading } from '../ui/states.js';
+import { Timeline } from '../ui/timeline.js';
 import { ClaimLogs } from './claim-logs.js';
+import { ClaimPorts } from './claim-ports.js';
 
 // xterm.js is loaded only when a terminal is opened.
 const ClaimTerminal = lazy(() => import('./terminal.js'));
@@ -78,9 +80,7 @@ export function ClaimPage() {
         <dd className="mono">{s.containerId ? s.containerId.slice(0, 12) : '—'}</dd>
         <dt>{t.ports}</dt>
         <dd>
-          {(claim.spec.ports ?? [])
-            .map((p) => `${p.containerPort}/${p.protocol ?? 'tcp'}`)
-            .join(', ') || '—'}
+          <ClaimPorts claim={claim} />
         </dd>
         <dt>{t.restarts}</dt>
         <dd data-testid="restarts">{s.restartCount}</dd>
@@ -155,21 +155,11 @@ function PlacementList({ placement, t }: { placement: ClaimPlacement; t: Message
 }
 
 function Events({ claim }: { claim: GpuClaim | undefined }) {
-  const { t, language } = useI18n();
+  const { t } = useI18n();
   if (!claim) return <Loading />;
   const events = claim.events ?? [];
   if (events.length === 0) return <Empty>{t.noEvents}</Empty>;
   return (
-    <ol className="timeline" data-testid="events">
-      {events.map((e, i) => (
-        <li key={`${e.time}-${i}`} className={e.type === 'Warning' ? 'warning' : ''}>
-          <time dateTime={e.time} title={e.time}>
-            {ago(e.time, language)}
-          </time>
-          <strong>{e.reason}</strong>
-          <span>{e.message}</span>
-        </li>
-      ))}
-    </ol>
+    <Timeline testId="events" entries={events.map((e, i) => ({ ...e, key: `${e.time}-${i}` }))} />
   );
 }

@@ -1,4 +1,4 @@
-// A node's page: its GPUs and the claim on each, its claims; admins also cordon/uncordon, set
+// A node's page: its GPUs and the claim on each, its claims, its events; admins also cordon/uncordon, set
 // labels, drain and delete (each asks first where it cannot be undone).
 import type { Node, User } from '@utopia/shared';
 import { useState, type FormEvent } from 'react';
@@ -14,6 +14,7 @@ import { ago } from '../ui/format.js';
 import { ErrorNote, Loading } from '../ui/states.js';
 import { ClaimTable } from './claims.js';
 import { claimsByGpu, Labels, NodeGpus } from './nodes.js';
+import { RecentEvents } from './recent-events.js';
 
 /** NodePage is used at /nodes/:id. */
 export function NodePage({ me }: { me: User }) {
@@ -59,6 +60,8 @@ export function NodePage({ me }: { me: User }) {
       ) : (
         <ClaimTable claims={claims} showOwner />
       )}
+      <h2>{t.events}</h2>
+      <RecentEvents nodeId={node.id} />
     </section>
   );
 }

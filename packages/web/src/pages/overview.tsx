@@ -1,5 +1,5 @@
 // The cluster at a glance: nodes online/offline, GPUs total/reserved/busy, claims by phase, and
-// a live grid with one cell per GPU of every node.
+// a live grid with one cell per GPU of every node, and the cluster's recent events.
 import type { ClaimPhase } from '@utopia/shared';
 import { Link } from 'react-router';
 import { useLive } from '../api/live.js';
@@ -7,6 +7,7 @@ import { useI18n } from '../i18n/i18n.js';
 import { CLAIM_PHASES, NodeBadge, PhaseBadge } from '../ui/badges.js';
 import { Empty, ErrorNote, Loading } from '../ui/states.js';
 import { claimsByGpu, NodeGpus, sortNodes } from './nodes.js';
+import { RecentEvents } from './recent-events.js';
 
 /** A GPU counts as busy above this utilisation. */
 const BUSY_PERCENT = 10;
@@ -62,6 +63,8 @@ export function OverviewPage() {
           </div>
         ))
       )}
+      <h2>{t.recentEvents}</h2>
+      <RecentEvents />
     </section>
   );
 }
