@@ -23,8 +23,10 @@ import { endServer, spawnServer, type ServerProcess } from '../testing/server-pr
 import { isGpuClaim, openWatch } from '../testing/watch-client.js';
 
 const LEASE_MS = 3000;
-// The standby asks every third of the lease, so it sees an expired lease at most that late.
-const HANDOVER_BOUND_MS = LEASE_MS + LEASE_MS / 3 + 1000;
+// The lease runs out at most one lease after the stop, and the standby asks every third of the
+// lease; the rest is slack for a loaded CI machine (the measured figures are in
+// docs/reliability.md).
+const HANDOVER_BOUND_MS = LEASE_MS + LEASE_MS / 3 + 3000;
 
 /** metric is used to read one unlabelled sample from a replica's /metrics. */
 async function metric(p: ServerProcess, token: string, name: string): Promise<number> {
