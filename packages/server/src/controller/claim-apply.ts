@@ -1,6 +1,6 @@
 // The I/O half of the reconciler: carries out one ClaimAction. Agent calls happen before (never
 // inside) the database transaction that records their outcome.
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { AgentCallError, type AgentClient } from '../agent-client/agent-client.js';
 import {
   deleteClaimGuarded,
@@ -16,13 +16,15 @@ import { claimNodeRoom } from './node-room.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { deleteEvents } from '../events/events.repository.js';
 import type { ClaimAction, ContainersToRemove } from './claim-decide.js';
+import type { ClaimWrites } from './lease-fence.js';
 import type { CreateOutcome } from './claim-state.js';
 import { applyTransition, backToPendingUpdate } from './claim-transitions.js';
 import type { ReconcileResult } from './queue-process.js';
 
 /** ApplyDeps is used to give applyClaimAction its I/O. */
 export interface ApplyDeps {
-  db: Kysely<Database>;
+  /** Every write goes through these transactions: fenced by the lease (see lease-fence). */
+  writes: ClaimWrites;
   clock: Clock;
   agents: AgentClient;
   runningCheckMs: number;
@@ -51,7 +53,7 @@ export async function applyClaimAction(
   action: ClaimAction,
 ): Promise<ApplyOutcome> {
   const at = isoAt(deps.clock.now());
-  const { db } = deps;
+  const db = deps.writes;
   switch (action.kind) {
     case 'wait':
       return done(
@@ -189,7 +191,7 @@ async function bind(
   at: string,
 ): Promise<void> {
   try {
-    await deps.db.transaction().execute(async (trx) => {
+    await deps.writes.transaction().execute(async (trx) => {
       // First, before the claim's own row: the node's lock orders concurrent binds there.
       await claimNodeRoom(trx, roomOf(claim, action.nodeId), deps.supportsRowLocks);
       await bindIn(trx, claim, action, at);
@@ -271,7 +273,7 @@ async function release(
   update: Parameters<typeof applyTransition>[2],
   event: Parameters<typeof applyTransition>[3],
 ): Promise<void> {
-  await applyTransition(deps.db, claim, update, event, at, { releaseGpus: true });
+  await applyTransition(deps.writes, claim, update, event, at, { releaseGpus: true });
   deps.onGpusReleased();
 }
 

@@ -14,6 +14,7 @@ import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
 import type { ClaimRow, NodeRow } from '../db/schema.js';
 import { createServerMetrics } from '../metrics/metrics.js';
 import { createClaimReconciler } from './claim-reconciler.js';
+import { unfencedWrites } from './lease-fence.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 
@@ -114,6 +115,7 @@ afterEach(() => db.close());
 function reconciler(): (id: string) => Promise<{ requeueAfterMs?: number }> {
   return createClaimReconciler({
     db: db.kysely,
+    writes: unfencedWrites(db.kysely),
     clock: { now: () => Date.parse(AT) + 1000 },
     agents,
     supportsRowLocks: false,

@@ -18,11 +18,16 @@ import {
   type NodeState,
 } from './claim-state.js';
 import { readClusterSnapshot } from './cluster-snapshot.js';
+import { NotLeaderError } from './lease.js';
+import type { ClaimWrites } from './lease-fence.js';
 import type { ReconcileResult } from './queue-process.js';
 
 /** ReconcilerDeps is used to give the claim reconciler its I/O. */
 export interface ReconcilerDeps {
+  /** For reads; writes go through `writes`. */
   db: Kysely<Database>;
+  /** The lease-fenced transactions every write uses, and the check before each action. */
+  writes: ClaimWrites;
   clock: Clock;
   agents: AgentClient;
   agentTokenKey: string;
@@ -65,6 +70,7 @@ export function createClaimReconciler(
       const action = decideClaimAction(state, decideOpts);
       if (state.cluster)
         deps.metrics.schedulingSeconds.observe((performance.now() - started) / 1000);
+      deps.writes.assertHeld(); // a replica that woke up past its lease neither writes nor acts
       const outcome: ApplyOutcome = await applyClaimAction(deps, state.claim, action);
       if (outcome.kind === 'done') return outcome.result;
       created = outcome.kind === 'created' ? outcome.outcome : undefined;
@@ -83,7 +89,9 @@ export function createClaimReconciler(
             ? 'agent'
             : e instanceof StaleClaimError
               ? 'conflict'
-              : 'other',
+              : e instanceof NotLeaderError
+                ? 'not_leader'
+                : 'other',
       });
       throw e;
     } finally {

@@ -1,5 +1,5 @@
 // Only the controller moves a claim's status: every such write goes through applyTransition.
-import { Transaction, type Kysely } from 'kysely';
+import { Transaction } from 'kysely';
 import {
   releaseGpus,
   StaleClaimError,
@@ -8,6 +8,7 @@ import {
 } from '../claims/claims.repository.js';
 import type { ClaimRow, Database } from '../db/schema.js';
 import { recordEvent } from '../events/events.repository.js';
+import type { TransactionOpener } from './lease-fence.js';
 
 /** TransitionEvent is used to describe a status change in the claim's history. */
 export interface TransitionEvent {
@@ -21,7 +22,7 @@ export interface TransitionEvent {
  * event, and optionally the release of its GPUs, in one transaction (and no network I/O in it).
  */
 export async function applyTransition(
-  db: Kysely<Database> | Transaction<Database>,
+  db: TransactionOpener | Transaction<Database>,
   claim: ClaimRow,
   update: ClaimUpdate,
   event: TransitionEvent | undefined,

@@ -4,7 +4,8 @@ import type { AppContext } from '../context.js';
 import { claimIdsInPhases, LIVE_PHASES } from '../claims/claims.repository.js';
 import { createNodeHealthChecker } from './node-health-checker.js';
 import { createClaimReconciler } from './claim-reconciler.js';
-import { releaseLease, tryAcquireLease } from './lease.js';
+import { releaseLease, renewLease, tryAcquireLease, type LeaseHold } from './lease.js';
+import { createLeaseFence, type ClaimWrites } from './lease-fence.js';
 import { processQueue } from './queue-process.js';
 import { createWorkQueue } from './queue.js';
 import { monotonicTimerClock } from './queue-clock.js';
@@ -25,35 +26,91 @@ const LEASE_NAME = 'controller';
 export function createController(ctx: AppContext, log: Log): Controller {
   const holder = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   const cfg = ctx.config;
-  let leading: { stop(): Promise<void> } | undefined;
+  const db = ctx.db.kysely;
+  // The current term of leading, if any. heldUntil is in performance.now() time: the local clock
+  // keeps running through a SIGSTOP, so a replica that wakes up past it knows at once.
+  let term: { hold: LeaseHold; heldUntil: number; stop(): Promise<void> } | undefined;
+  let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  let steppingDown = Promise.resolve();
   let leaseTimer: ReturnType<typeof setInterval> | undefined;
   let ticking = Promise.resolve();
 
-  async function tick(): Promise<void> {
-    let acquired = false;
-    try {
-      acquired = await tryAcquireLease(
-        ctx.db.kysely,
-        LEASE_NAME,
-        holder,
-        cfg.leaseDurationMs,
-        ctx.clock.now(),
-      );
-    } catch (e) {
-      log('could not renew the controller lease', { err: e });
-    }
-    if (acquired && !leading) {
-      log('took the controller lease; reconciling', { holder });
-      leading = startLeading();
-    } else if (!acquired && leading) {
-      log('lost the controller lease; standing by', { holder });
-      const l = leading;
-      leading = undefined;
-      await l.stop();
-    }
+  /** stepDown is used the moment this replica learns its term is over; it never waits itself. */
+  function stepDown(why: string): void {
+    const t = term;
+    if (!t) return;
+    term = undefined;
+    clearTimeout(expiryTimer);
+    ctx.metrics.leader.set(0);
+    log(`stopped leading (${why}); standing by`, { holder, generation: t.hold.generation });
+    steppingDown = steppingDown.then(() => t.stop());
   }
 
-  function startLeading(): { stop(): Promise<void> } {
+  function armExpiry(t: NonNullable<typeof term>): void {
+    clearTimeout(expiryTimer);
+    expiryTimer = setTimeout(
+      () => {
+        if (term === t && performance.now() >= t.heldUntil)
+          stepDown('the lease ran out by the local clock');
+      },
+      Math.max(0, t.heldUntil - performance.now()),
+    );
+  }
+
+  async function tick(): Promise<void> {
+    await steppingDown; // the last term's workers are done before another may start
+    const started = performance.now();
+    const t = term;
+    if (t) {
+      let renewed = false;
+      try {
+        renewed = await renewLease(db, t.hold, cfg.leaseDurationMs, ctx.clock.now());
+      } catch (e) {
+        log('could not renew the controller lease', { err: e });
+      }
+      if (term !== t) return; // refused a write meanwhile
+      if (!renewed) return stepDown('renewing the lease failed');
+      if (performance.now() >= t.heldUntil) return stepDown('the lease ran out by the local clock');
+      t.heldUntil = started + cfg.leaseDurationMs;
+      armExpiry(t);
+      return;
+    }
+    let hold: LeaseHold | undefined;
+    try {
+      hold = await tryAcquireLease(db, LEASE_NAME, holder, cfg.leaseDurationMs, ctx.clock.now());
+    } catch (e) {
+      log('could not take the controller lease', { err: e });
+    }
+    if (!hold) return;
+    log('took the controller lease; reconciling', { holder, generation: hold.generation });
+    const next: NonNullable<typeof term> = {
+      hold,
+      heldUntil: started + cfg.leaseDurationMs,
+      stop: () => Promise.resolve(),
+    };
+    term = next;
+    ctx.metrics.leader.set(1);
+    next.stop = startLeading(
+      createLeaseFence({
+        db,
+        hold,
+        supportsRowLocks: ctx.db.supportsRowLocks,
+        clock: ctx.clock,
+        heldUntil: () => next.heldUntil,
+        onRefused: (why) => {
+          ctx.metrics.fencedRefusals.inc();
+          log('refused a controller write: this replica no longer holds the lease', {
+            why,
+            generation: hold.generation,
+          });
+          if (term === next) stepDown(why);
+        },
+      }),
+    ).stop;
+    armExpiry(next);
+  }
+
+  function startLeading(writes: ClaimWrites): { stop(): Promise<void> } {
     // Retries back off to a minute at most: an agent that was down should be retried soon after
     // it is back, and the resync is the safety net beyond that.
     const queue = createWorkQueue({
@@ -67,6 +124,7 @@ export function createController(ctx: AppContext, log: Log): Controller {
     };
     const reconcile = createClaimReconciler({
       db: ctx.db.kysely,
+      writes,
       clock: ctx.clock,
       agents: ctx.agentClient,
       agentTokenKey: ctx.agentTokenKey,
@@ -105,7 +163,14 @@ export function createController(ctx: AppContext, log: Log): Controller {
     });
     const timers = [
       setInterval(() => enqueue(LIVE_PHASES), cfg.resyncIntervalMs),
-      repeatWithoutOverlap(() => health.pollOnce(), cfg.nodePollIntervalMs, log),
+      repeatWithoutOverlap(
+        async () => {
+          writes.assertHeld(); // a node's status is the leader's to write too
+          await health.pollOnce();
+        },
+        cfg.nodePollIntervalMs,
+        log,
+      ),
     ];
     enqueue(LIVE_PHASES);
     return {
@@ -131,15 +196,12 @@ export function createController(ctx: AppContext, log: Log): Controller {
     async stop() {
       if (leaseTimer) clearInterval(leaseTimer);
       await ticking;
-      if (leading) {
-        await leading.stop();
-        leading = undefined;
-        await releaseLease(ctx.db.kysely, LEASE_NAME, holder, ctx.clock.now()).catch(
-          () => undefined,
-        );
-      }
+      const t = term;
+      stepDown('shutting down');
+      await steppingDown;
+      if (t) await releaseLease(db, t.hold, ctx.clock.now()).catch(() => undefined);
     },
-    isLeading: () => leading !== undefined,
+    isLeading: () => term !== undefined,
   };
 }
 

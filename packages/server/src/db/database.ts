@@ -1,6 +1,15 @@
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  MysqlDialect,
+  SqliteDialect,
+  sql,
+  type DatabaseConnection,
+  type Dialect,
+} from 'kysely';
 import { createConnection, createPool } from 'mysql2';
 import { withCommitNotifications } from './commit-notifier.js';
 import { LATEST_MIGRATION, MIGRATIONS } from './migrations/index.js';
@@ -71,7 +80,24 @@ function sqliteDialect(url: string, warn: PermissionWarning): Dialect {
 async function mysqlDialect(url: string): Promise<Dialect> {
   await createMysqlDatabaseIfMissing(url);
   const pool = createPool({ uri: url, connectionLimit: 10, timezone: 'Z', charset: 'utf8mb4' });
-  return new MysqlDialect({ pool: redactingPool(pool) });
+  return new MysqlDialect({ pool: redactingPool(pool), onCreateConnection: endIdleTransactions });
+}
+
+// Transactions here do no network I/O and last milliseconds; one idle this long belongs to a
+// process that is frozen (SIGSTOP, a VM pause) or cut off, and the row locks it holds (a node's,
+// during a bind) would stall the replica that took over the controller. MariaDB can end such a
+// transaction (rolling it back); MySQL has no such setting, and there it waits for the process.
+const IDLE_TRANSACTION_TIMEOUT_S = 10;
+
+async function endIdleTransactions(conn: DatabaseConnection): Promise<void> {
+  try {
+    await conn.executeQuery(
+      CompiledQuery.raw(`SET SESSION idle_transaction_timeout = ${IDLE_TRANSACTION_TIMEOUT_S}`),
+    );
+  } catch (e) {
+    const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
+    if (code !== 'ER_UNKNOWN_SYSTEM_VARIABLE') throw e; // MySQL
+  }
 }
 
 // A fresh MariaDB has no database for us yet: create it, so a URL is all an operator gives.

@@ -137,6 +137,8 @@ export interface LeasesTable {
   holder: string;
   expires_at: string;
   renewed_at: string;
+  /** The fencing token: bumped on every takeover; controller writes check it. */
+  generation: Generated<number>;
 }
 
 /** SettingsTable is used to keep server-generated secrets and other key/value state. */

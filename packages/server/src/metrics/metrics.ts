@@ -10,6 +10,10 @@ export interface ControllerMetrics {
   reconcileSeconds: Histogram<string>;
   reconcileErrors: Counter<'kind'>;
   schedulingSeconds: Histogram<string>;
+  /** 1 on the replica whose controller runs (holds the lease), 0 on the others. */
+  leader: Gauge<string>;
+  /** Writes and actions a replica refused itself because its lease term was over. */
+  fencedRefusals: Counter<string>;
 }
 
 /** ServerMetrics is used to serve /metrics: one registry per server (tests start many). */
@@ -43,6 +47,16 @@ export function createServerMetrics(db: Kysely<Database>): ServerMetrics {
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
     registers: [registry],
   });
+  const leader = new Gauge({
+    name: 'utopia_controller_leader',
+    help: '1 when this replica holds the controller lease and runs the controller',
+    registers: [registry],
+  });
+  const fencedRefusals = new Counter({
+    name: 'utopia_controller_fenced_refusals_total',
+    help: 'Controller writes or actions refused because this replica no longer held the lease',
+    registers: [registry],
+  });
   new Gauge({
     name: 'utopia_claims',
     help: 'Claims by phase',
@@ -74,5 +88,12 @@ export function createServerMetrics(db: Kysely<Database>): ServerMetrics {
       }
     },
   });
-  return { registry, reconcileSeconds, reconcileErrors, schedulingSeconds };
+  return {
+    registry,
+    reconcileSeconds,
+    reconcileErrors,
+    schedulingSeconds,
+    leader,
+    fencedRefusals,
+  };
 }

@@ -5,7 +5,7 @@ import type { TestServer } from './harness.js';
 
 /** createClaimAs is used to POST a claim and return it (throws on a non-201). */
 export async function createClaimAs(
-  t: TestServer,
+  t: Pick<TestServer, 'api'>,
   token: string,
   body: unknown,
 ): Promise<GpuClaim> {
@@ -17,7 +17,7 @@ export async function createClaimAs(
 
 /** getClaimAs is used to read a claim, or undefined once it is gone. */
 export async function getClaimAs(
-  t: TestServer,
+  t: Pick<TestServer, 'api'>,
   token: string,
   id: string,
 ): Promise<GpuClaim | undefined> {
@@ -29,7 +29,7 @@ export async function getClaimAs(
 
 /** waitForClaim is used to wait until a claim satisfies a condition. */
 export function waitForClaim(
-  t: TestServer,
+  t: Pick<TestServer, 'api'>,
   token: string,
   id: string,
   what: string,
@@ -52,7 +52,7 @@ export function waitForClaim(
 
 /** waitForPhase is used to wait for a claim's phase. */
 export function waitForPhase(
-  t: TestServer,
+  t: Pick<TestServer, 'api'>,
   token: string,
   id: string,
   phase: GpuClaim['status']['phase'],
@@ -70,7 +70,7 @@ export function waitForPhase(
 
 /** waitForGone is used to wait until a deleted claim has disappeared. */
 export function waitForGone(
-  t: TestServer,
+  t: Pick<TestServer, 'api'>,
   token: string,
   id: string,
   timeoutMs = 15_000,

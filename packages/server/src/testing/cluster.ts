@@ -73,6 +73,44 @@ export function dockerSocket(): string {
   return host.slice('unix://'.length);
 }
 
+/** TestAgentOptions is used to start one agent (simulated GPUs, real Docker) for a test run. */
+export interface TestAgentOptions {
+  serverUrl: string;
+  joinToken: string;
+  /** Labels every container, so the run's containers can be found and removed. */
+  runLabel: string;
+  name: string;
+  dataDir: string;
+  gpus: number;
+  opts?: NodeOptions;
+  logger?: Logger;
+}
+
+/** startTestAgent is used to start an agent in this process that registers with the server. */
+export async function startTestAgent(a: TestAgentOptions): Promise<RunningAgent> {
+  const config = validateSettings(
+    {
+      serverUrl: a.serverUrl,
+      joinToken: a.joinToken,
+      dataDir: a.dataDir,
+      listen: '127.0.0.1:0',
+      simulateGpus: String(a.gpus),
+      containerNetwork: 'none',
+      registerRetryBaseMs: '20',
+      logLevel: 'silent',
+      dockerSocket: a.opts?.dockerSocket ?? dockerSocket(),
+      ...a.opts?.settings,
+    },
+    a.dataDir,
+  );
+  return startAgent(config, {
+    logger: a.logger?.child({ node: a.name }) ?? silentLogger(),
+    hostname: a.name,
+    machineId: `${a.runLabel}-${a.name}`,
+    extraLabels: { 'utopia.test-run': a.runLabel },
+  });
+}
+
 /** startCluster is used to start a server and agents that registered with one join token. */
 export async function startCluster(
   db: TestDb,
@@ -104,26 +142,15 @@ export async function startCluster(
       dataDir,
       agent: undefined,
       async start() {
-        const config = validateSettings(
-          {
-            serverUrl: t.url,
-            joinToken,
-            dataDir,
-            listen: '127.0.0.1:0',
-            simulateGpus: String(gpus),
-            containerNetwork: 'none',
-            registerRetryBaseMs: '20',
-            logLevel: 'silent',
-            dockerSocket: opts.dockerSocket ?? dockerSocket(),
-            ...opts.settings,
-          },
+        node.agent = await startTestAgent({
+          serverUrl: t.url,
+          joinToken,
+          runLabel,
+          name,
           dataDir,
-        );
-        node.agent = await startAgent(config, {
-          logger: logs.agents?.child({ node: name }) ?? silentLogger(),
-          hostname: name,
-          machineId: `${runLabel}-${name}`,
-          extraLabels: { 'utopia.test-run': runLabel },
+          gpus,
+          opts,
+          ...(logs.agents ? { logger: logs.agents } : {}),
         });
         return node.agent;
       },
@@ -204,7 +231,8 @@ export async function killContainer(id: string): Promise<void> {
   await dockerApi('POST', `/containers/${id}/kill`);
 }
 
-async function removeRunContainers(runLabel: string): Promise<void> {
+/** removeRunContainers is used after a test run: every container it labelled goes. */
+export async function removeRunContainers(runLabel: string): Promise<void> {
   for (const c of await runContainers(runLabel))
     await dockerApi('DELETE', `/containers/${c.Id}?force=1`).catch(() => '');
 }

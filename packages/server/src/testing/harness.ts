@@ -61,7 +61,40 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function freshDatabaseUrl(
+/** apiClient is used to call a server's API over HTTP (its URL may change across restarts). */
+export function apiClient(baseUrl: () => string): TestServer['api'] {
+  return async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    // A timeout is a DOMException that node:test prints as `{}`: say which request it was.
+    const res = await fetch(`${baseUrl()}${path}`, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(30_000),
+    }).catch((e: unknown) => {
+      throw new Error(`${method} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    const json =
+      typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    return { status: res.status, body: parsed, json, headers: res.headers };
+  };
+}
+
+/** freshDatabaseUrl is used to give a test server a database of its own (dropped by drop()). */
+export async function freshDatabaseUrl(
   kind: TestDb,
   dir: string,
 ): Promise<{ url: string; drop(): Promise<void> }> {
@@ -108,34 +141,7 @@ export async function startTestServer(
     throw e;
   }
   let cachedAdmin: string | undefined;
-  const api: TestServer['api'] = async (method, path, opts = {}) => {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-    let body: string | undefined = opts.raw;
-    if (opts.body !== undefined) {
-      body = JSON.stringify(opts.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    // A timeout is a DOMException that node:test prints as `{}`: say which request it was.
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(30_000),
-    }).catch((e: unknown) => {
-      throw new Error(`${method} ${path}: ${e instanceof Error ? e.message : String(e)}`);
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text === '' ? null : JSON.parse(text);
-    } catch {
-      // not JSON: keep the text
-    }
-    const json =
-      typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-    return { status: res.status, body: parsed, json, headers: res.headers };
-  };
+  const api = apiClient(() => server.url);
   const login = async (username: string, password: string): Promise<string> => {
     const res = await api('POST', '/api/auth/login', { body: { username, password } });
     if (res.status !== 200)

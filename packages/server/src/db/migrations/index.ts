@@ -7,6 +7,7 @@ import * as resourceChanges from './005-resource-changes.js';
 import * as proxyTickets from './008-proxy-tickets.js';
 import * as storageAndLimits from './006-storage-and-limits.js';
 import * as nodeGpuInjection from './009-node-gpu-injection.js';
+import * as leaseGeneration from './010-lease-generation.js';
 import * as nodeDockerProblem from './011-node-docker-problem.js';
 
 /** MIGRATIONS is used to apply the schema in order; never edit one that has shipped, add another. */
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '008-proxy-tickets': proxyTickets,
   '006-storage-and-limits': storageAndLimits,
   '009-node-gpu-injection': nodeGpuInjection,
+  '010-lease-generation': leaseGeneration,
   '011-node-docker-problem': nodeDockerProblem,
 };
 
