@@ -10,6 +10,7 @@ import { processQueue } from './queue-process.js';
 import { createWorkQueue } from './queue.js';
 import { monotonicTimerClock } from './queue-clock.js';
 import { createDefaultControllerRateLimiter } from './rate-limiter.js';
+import { followChanges } from './change-follower.js';
 
 /** Controller is used to run the reconcile loop and the node health loop on the leading replica. */
 export interface Controller {
@@ -144,10 +145,13 @@ export function createController(ctx: AppContext, log: Log): Controller {
           err: err instanceof Error ? err.message : err,
         }),
     );
-    const unsubscribe = ctx.signals.subscribe({
-      claimChanged: (id) => queue.add(id),
+    const wake = {
+      claimChanged: (id: string) => queue.add(id),
       nodesChanged: () => enqueue(['Pending', 'Scheduled']),
-    });
+    };
+    const unsubscribe = ctx.signals.subscribe(wake);
+    // What other replicas' APIs took reaches this one through the change log.
+    const follower = followChanges(ctx.watch.feed, wake, log);
     const health = createNodeHealthChecker({
       db: ctx.db.kysely,
       clock: ctx.clock,
@@ -177,6 +181,7 @@ export function createController(ctx: AppContext, log: Log): Controller {
       async stop() {
         timers.forEach((t) => clearInterval(t));
         unsubscribe();
+        await follower.stop();
         queue.shutDown();
         await workers;
       },

@@ -94,8 +94,9 @@ describe(
         UTOPIA_DATABASE_URL: database.url,
         UTOPIA_ADMIN_PASSWORD: ADMIN_PASSWORD,
         UTOPIA_LEASE_DURATION_MS: String(LEASE_MS),
-        // The periodic resync stays in the suite's 2 s: a claim written on a standby is found
-        // by the leader through it.
+        // No periodic resync to lean on: a claim written on a standby reaches the leader
+        // through the change log (change-follower.ts).
+        UTOPIA_RESYNC_INTERVAL_MS: '600000',
       });
       // One after the other: the first one creates the schema.
       const a = await startReplica('a');
