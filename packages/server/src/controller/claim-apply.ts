@@ -29,7 +29,9 @@ export interface ApplyDeps {
   /** True on MySQL: the bind locks the node row to check its CPU and memory (see node-room). */
   supportsRowLocks: boolean;
   /** Called after a claim gave GPUs back, so pending claims get another chance at once. */
-  onGpusReleased(): void;
+  onGpusReleased(claimId: string): void;
+  /** Called when a bind lost on the reservation key (see ReconcilerDeps). */
+  onBindConflict?(): void;
 }
 
 /** ApplyOutcome is used to tell the reconciler to stop, to take another step, or to feed back a create. */
@@ -177,7 +179,7 @@ export async function applyClaimAction(
         // A lost race rolls the release back too.
         if (!(await deleteClaimGuarded(trx, claim))) throw new StaleClaimError(claim.id);
       });
-      deps.onGpusReleased();
+      deps.onGpusReleased(claim.id);
       return done();
   }
 }
@@ -196,7 +198,10 @@ async function bind(
     });
   } catch (e) {
     // Another claim took one of these GPUs first: the transaction rolled back; try again.
-    if (isUniqueViolation(e)) throw new StaleClaimError(claim.id);
+    if (isUniqueViolation(e)) {
+      deps.onBindConflict?.();
+      throw new StaleClaimError(claim.id);
+    }
     throw e;
   }
 }
@@ -272,7 +277,7 @@ async function release(
   event: Parameters<typeof applyTransition>[3],
 ): Promise<void> {
   await applyTransition(deps.db, claim, update, event, at, { releaseGpus: true });
-  deps.onGpusReleased();
+  deps.onGpusReleased(claim.id);
 }
 
 async function removeContainers(

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { claimIdsInPhases, LIVE_PHASES } from '../claims/claims.repository.js';
 import { createNodeHealthChecker } from './node-health-checker.js';
 import { createClaimReconciler } from './claim-reconciler.js';
+import { createClusterModel } from '../cluster/cluster-model.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import { processQueue } from './queue-process.js';
 import { createWorkQueue } from './queue.js';
@@ -20,6 +21,8 @@ export interface Controller {
 type Log = (msg: string, extra?: object) => void;
 
 const LEASE_NAME = 'controller';
+// Node writes by other replicas' APIs reach the model within this; local ones at once (signals).
+const NODE_CHECK_MS = 1_000;
 
 /** createController is used once per server; only the replica holding the lease does the work. */
 export function createController(ctx: AppContext, log: Log): Controller {
@@ -65,6 +68,7 @@ export function createController(ctx: AppContext, log: Log): Controller {
         (e: unknown) => log('could not list claims to enqueue', { err: e }),
       );
     };
+    const model = createClusterModel(ctx.db.kysely, { nodeCheckMs: NODE_CHECK_MS, log });
     const reconcile = createClaimReconciler({
       db: ctx.db.kysely,
       clock: ctx.clock,
@@ -75,7 +79,12 @@ export function createController(ctx: AppContext, log: Log): Controller {
       restartBackoffMs: cfg.restartBackoffMs,
       metrics: ctx.metrics,
       supportsRowLocks: ctx.db.supportsRowLocks,
-      onGpusReleased: () => enqueue(['Pending']),
+      model,
+      onGpusReleased: (claimId) => {
+        model.released(claimId);
+        enqueue(['Pending']);
+      },
+      onBindConflict: () => void model.resync(),
     });
     const workers = processQueue(
       queue,
@@ -88,7 +97,10 @@ export function createController(ctx: AppContext, log: Log): Controller {
     );
     const unsubscribe = ctx.signals.subscribe({
       claimChanged: (id) => queue.add(id),
-      nodesChanged: () => enqueue(['Pending', 'Scheduled']),
+      nodesChanged: () => {
+        model.nodesChanged();
+        enqueue(['Pending', 'Scheduled']);
+      },
     });
     const health = createNodeHealthChecker({
       db: ctx.db.kysely,
@@ -99,12 +111,19 @@ export function createController(ctx: AppContext, log: Log): Controller {
       concurrency: cfg.nodePollConcurrency,
       liveFigures: ctx.liveFigures,
       ...(ctx.tunnel ? { discoverTunnels: ctx.tunnel.discover } : {}),
-      onNodesChanged: () => enqueue(['Pending', 'Scheduled']),
+      onNodesChanged: () => {
+        model.nodesChanged();
+        enqueue(['Pending', 'Scheduled']);
+      },
       onClaimChanged: (id) => queue.add(id),
       log,
     });
     const timers = [
-      setInterval(() => enqueue(LIVE_PHASES), cfg.resyncIntervalMs),
+      setInterval(() => {
+        // The safety net for the model too: rebuilt from the database, any drift logged.
+        model.resync().catch((e: unknown) => log('could not resync the cluster model', { err: e }));
+        enqueue(LIVE_PHASES);
+      }, cfg.resyncIntervalMs),
       repeatWithoutOverlap(() => health.pollOnce(), cfg.nodePollIntervalMs, log),
     ];
     enqueue(LIVE_PHASES);
