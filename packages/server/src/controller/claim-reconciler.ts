@@ -58,8 +58,16 @@ const MAX_STEPS = 8;
  * may run twice or be cut short by a crash).
  */
 export function createClaimReconciler(
-  deps: ReconcilerDeps,
+  given: ReconcilerDeps,
 ): (claimId: string) => Promise<ReconcileResult> {
+  // The model hears of every committed release here, before anyone else is told.
+  const deps: ReconcilerDeps = {
+    ...given,
+    onGpusReleased(claimId) {
+      given.model?.released(claimId);
+      given.onGpusReleased(claimId);
+    },
+  };
   const decideOpts = {
     policy: deps.policy,
     runningCheckMs: deps.runningCheckMs,

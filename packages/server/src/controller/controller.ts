@@ -80,10 +80,7 @@ export function createController(ctx: AppContext, log: Log): Controller {
       metrics: ctx.metrics,
       supportsRowLocks: ctx.db.supportsRowLocks,
       model,
-      onGpusReleased: (claimId) => {
-        model.released(claimId);
-        enqueue(['Pending']);
-      },
+      onGpusReleased: () => enqueue(['Pending']),
       onBindConflict: () => void model.resync(),
     });
     const workers = processQueue(
