@@ -13,6 +13,8 @@ import { isUniqueViolation } from '../db/database.js';
 import type { ClaimRow, Database } from '../db/schema.js';
 import { recordVolumesUsed } from '../volumes/volumes.repository.js';
 import { claimNodeRoom } from './node-room.js';
+import type { BindBatcher, BindWrite } from './bind-batcher.js';
+import type { KeyedLimiter } from './keyed-limiter.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { deleteEvents } from '../events/events.repository.js';
 import type { ClaimAction, ContainersToRemove } from './claim-decide.js';
@@ -32,6 +34,10 @@ export interface ApplyDeps {
   onGpusReleased(claimId: string): void;
   /** Called when a bind lost on the reservation key (see ReconcilerDeps). */
   onBindConflict?(): void;
+  /** Writes binds in batches (group commit); without one each bind is its own transaction. */
+  bindBatcher?: BindBatcher;
+  /** Bounds agent creates per node (workers still create on many nodes at once). */
+  perNodeCalls?: KeyedLimiter;
 }
 
 /** ApplyOutcome is used to tell the reconciler to stop, to take another step, or to feed back a create. */
@@ -190,12 +196,14 @@ async function bind(
   action: Extract<ClaimAction, { kind: 'bind' }>,
   at: string,
 ): Promise<void> {
+  const write: BindWrite = async (trx) => {
+    // First, before the claim's own row: the node's lock orders concurrent binds there.
+    await claimNodeRoom(trx, roomOf(claim, action.nodeId), deps.supportsRowLocks);
+    await bindIn(trx, claim, action, at);
+  };
   try {
-    await deps.db.transaction().execute(async (trx) => {
-      // First, before the claim's own row: the node's lock orders concurrent binds there.
-      await claimNodeRoom(trx, roomOf(claim, action.nodeId), deps.supportsRowLocks);
-      await bindIn(trx, claim, action, at);
-    });
+    if (deps.bindBatcher) await deps.bindBatcher(write);
+    else await deps.db.transaction().execute(write);
   } catch (e) {
     // Another claim took one of these GPUs first: the transaction rolled back; try again.
     if (isUniqueViolation(e)) {
@@ -255,7 +263,10 @@ async function createContainer(
   action: Extract<ClaimAction, { kind: 'createContainer' }>,
 ): Promise<CreateOutcome> {
   try {
-    const { containerId } = await deps.agents.createContainer(action.target, action.request);
+    const create = () => deps.agents.createContainer(action.target, action.request);
+    const { containerId } = await (deps.perNodeCalls
+      ? deps.perNodeCalls(action.target.nodeId, create)
+      : create());
     return { kind: 'created', containerId };
   } catch (e) {
     if (!(e instanceof AgentCallError)) throw e;

@@ -15,6 +15,7 @@ import type { ClaimRow, NodeRow } from '../db/schema.js';
 import { createServerMetrics } from '../metrics/metrics.js';
 import { createClaimReconciler } from './claim-reconciler.js';
 import { createClusterModel } from '../cluster/cluster-model.js';
+import { createBindBatcher } from './bind-batcher.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 
@@ -117,7 +118,10 @@ let useModel = false;
 function reconciler(): (id: string) => Promise<{ requeueAfterMs?: number }> {
   return createClaimReconciler({
     ...(useModel
-      ? { model: createClusterModel(db.kysely, { nodeCheckMs: 0, log: () => undefined }) }
+      ? {
+          model: createClusterModel(db.kysely, { nodeCheckMs: 0, log: () => undefined }),
+          bindBatcher: createBindBatcher(db.kysely),
+        }
       : {}),
     db: db.kysely,
     clock: { now: () => Date.parse(AT) + 1000 },

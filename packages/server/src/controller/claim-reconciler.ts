@@ -20,6 +20,8 @@ import {
 import { readClusterSnapshot } from './cluster-snapshot.js';
 import type { ReconcileResult } from './queue-process.js';
 import type { ClusterModel } from '../cluster/cluster-model.js';
+import type { BindBatcher } from './bind-batcher.js';
+import type { KeyedLimiter } from './keyed-limiter.js';
 import { volumeNodes } from '../volumes/volumes.repository.js';
 import type { ClaimAction } from './claim-decide.js';
 
@@ -44,6 +46,10 @@ export interface ReconcilerDeps {
   model?: ClusterModel;
   /** Called when a bind lost on the reservation key: the model may be stale, so resync it. */
   onBindConflict?(): void;
+  /** Group commit of binds (see bind-batcher). */
+  bindBatcher?: BindBatcher;
+  /** Bounds agent creates per node. */
+  perNodeCalls?: KeyedLimiter;
 }
 
 // Pending → bind → create → Running is four steps; a reschedule adds two. Past this the claim is

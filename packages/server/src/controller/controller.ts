@@ -5,6 +5,8 @@ import { claimIdsInPhases, LIVE_PHASES } from '../claims/claims.repository.js';
 import { createNodeHealthChecker } from './node-health-checker.js';
 import { createClaimReconciler } from './claim-reconciler.js';
 import { createClusterModel } from '../cluster/cluster-model.js';
+import { createBindBatcher } from './bind-batcher.js';
+import { createKeyedLimiter } from './keyed-limiter.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import { processQueue } from './queue-process.js';
 import { createWorkQueue } from './queue.js';
@@ -23,6 +25,8 @@ type Log = (msg: string, extra?: object) => void;
 const LEASE_NAME = 'controller';
 // Node writes by other replicas' APIs reach the model within this; local ones at once (signals).
 const NODE_CHECK_MS = 1_000;
+// Container creates in flight per agent: enough to overlap a burst, few enough for one Docker.
+const AGENT_CREATES_PER_NODE = 4;
 
 /** createController is used once per server; only the replica holding the lease does the work. */
 export function createController(ctx: AppContext, log: Log): Controller {
@@ -80,6 +84,8 @@ export function createController(ctx: AppContext, log: Log): Controller {
       metrics: ctx.metrics,
       supportsRowLocks: ctx.db.supportsRowLocks,
       model,
+      bindBatcher: createBindBatcher(ctx.db.kysely),
+      perNodeCalls: createKeyedLimiter(AGENT_CREATES_PER_NODE),
       onGpusReleased: () => enqueue(['Pending']),
       onBindConflict: () => void model.resync(),
     });
