@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { fakeNodeRow } from './fake-node-row.js';
 import { startTestServer, type TestDb, type TestServer } from './harness.js';
 
 /** FleetOptions is used to size a fleet run. */
@@ -83,25 +84,12 @@ function nodeRows(n: number, gpus: number, port: number, at: string) {
       utilizationPercent: 0,
       temperatureC: 40,
     }));
-    return {
+    return fakeNodeRow({
       id,
-      hostname: id,
-      machine_id: id,
-      status: 'Online' as const,
-      schedulable: 1,
-      labels: '{}',
-      gpus: JSON.stringify(inventory),
-      agent_version: 'fleet',
       address: `http://127.0.0.1:${port}/n/${id}`,
-      tunnel_port: null,
-      credential_hash: 'x',
-      join_token_id: null,
-      last_heartbeat_at: at,
-      status_changed_at: at,
-      created_at: at,
-      updated_at: at,
-      version: 1,
-    };
+      gpus: JSON.stringify(inventory),
+      at,
+    });
   });
 }
 
