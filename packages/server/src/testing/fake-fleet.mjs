@@ -2,6 +2,7 @@
 // one HTTP server answering the agent API under /n/<nodeId>/…, keeping each node's containers
 // in memory. It also counts any GPU handed to two live containers of one node, and posts claim
 // bursts to the server on request (IPC), so the client's CPU is not the server's either.
+import { Buffer } from 'node:buffer';
 import http from 'node:http';
 
 const GPUS = Number(process.env.FLEET_GPUS ?? 8);
