@@ -87,7 +87,9 @@ export function createController(ctx: AppContext, log: Log): Controller {
       bindBatcher: createBindBatcher(ctx.db.kysely),
       perNodeCalls: createKeyedLimiter(AGENT_CREATES_PER_NODE),
       onGpusReleased: () => enqueue(['Pending']),
-      onBindConflict: () => void model.resync(),
+      onBindConflict: () => {
+        model.resync().catch((e: unknown) => log('could not resync the cluster model', { err: e }));
+      },
     });
     const workers = processQueue(
       queue,
