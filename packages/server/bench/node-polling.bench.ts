@@ -9,6 +9,7 @@ import { createAgentClient } from '../src/agent-client/agent-client.js';
 import { createNodeHealthChecker } from '../src/controller/node-health-checker.js';
 import { migrateToLatest, openDatabase } from '../src/db/database.js';
 import { LiveNodeFigures } from '../src/nodes/live-node-figures.js';
+import { fakeNodeRow } from '../src/testing/fake-node-row.js';
 import { fmt, msSince, nowNs, printTable, stats } from './lib.js';
 
 const SIZES = [
@@ -62,25 +63,12 @@ async function run(n: number, port: number): Promise<string[]> {
   for (let i = 0; i < n; i += 500) {
     const rows = Array.from({ length: Math.min(500, n - i) }, (_, k) => {
       const id = `node-${String(i + k).padStart(5, '0')}`;
-      return {
+      return fakeNodeRow({
         id,
-        hostname: id,
-        machine_id: id,
-        status: 'Online' as const,
-        schedulable: 1,
-        labels: '{}',
-        gpus: inventory.replace(/"uuid":""/g, () => '"uuid":"?"'),
-        agent_version: 'bench',
         address: `http://127.0.0.1:${port}/n/${id}`,
-        tunnel_port: null,
-        credential_hash: 'x',
-        join_token_id: null,
-        last_heartbeat_at: at,
-        status_changed_at: at,
-        created_at: at,
-        updated_at: at,
-        version: 1,
-      };
+        gpus: inventory.replace(/"uuid":""/g, () => '"uuid":"?"'),
+        at,
+      });
     });
     await db.kysely.insertInto('nodes').values(rows).execute();
   }

@@ -7,8 +7,7 @@ import type { ClaimRow } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { Errors } from '../errors.js';
 import { recordEvent } from '../events/events.repository.js';
-import { parseGpus } from '../nodes/node-records.js';
-import { listNodes } from '../nodes/nodes.repository.js';
+import { clusterLimits } from '../nodes/cluster-limits.js';
 import {
   findClaim,
   insertClaim,
@@ -30,12 +29,11 @@ async function validateSpec(db: Db, req: CreateClaimRequest): Promise<void> {
     }
   }
   checkMountPaths(req.spec);
-  const nodes = await listNodes(db.kysely);
-  const largest = Math.max(0, ...nodes.map((n) => parseGpus(n).length));
+  const { nodes, largestGpuCount: largest } = await clusterLimits(db.kysely);
   const wanted = req.spec.resources.gpuCount;
   // With no node registered yet there is nothing to compare with: the claim waits, saying why.
   // 409, not 400: the spec is valid, it conflicts with the cluster as it is now.
-  if (nodes.length > 0 && wanted > largest) {
+  if (nodes > 0 && wanted > largest) {
     throw Errors.conflict(
       `spec.resources.gpuCount ${wanted} is more than any node has (largest: ${largest})`,
       [{ field: 'spec.resources.gpuCount', message: `must be at most ${largest}` }],

@@ -13,6 +13,8 @@ import { isUniqueViolation } from '../db/database.js';
 import type { ClaimRow, Database } from '../db/schema.js';
 import { recordVolumesUsed } from '../volumes/volumes.repository.js';
 import { claimNodeRoom } from './node-room.js';
+import type { BindBatcher, BindWrite } from './bind-batcher.js';
+import type { KeyedLimiter } from './keyed-limiter.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { deleteEvents } from '../events/events.repository.js';
 import type { ClaimAction, ContainersToRemove } from './claim-decide.js';
@@ -31,7 +33,13 @@ export interface ApplyDeps {
   /** True on MySQL: the bind locks the node row to check its CPU and memory (see node-room). */
   supportsRowLocks: boolean;
   /** Called after a claim gave GPUs back, so pending claims get another chance at once. */
-  onGpusReleased(): void;
+  onGpusReleased(claimId: string): void;
+  /** Called when a bind lost on the reservation key (see ReconcilerDeps). */
+  onBindConflict?(): void;
+  /** Writes binds in batches (group commit); without one each bind is its own transaction. */
+  bindBatcher?: BindBatcher;
+  /** Bounds agent creates per node (workers still create on many nodes at once). */
+  perNodeCalls?: KeyedLimiter;
 }
 
 /** ApplyOutcome is used to tell the reconciler to stop, to take another step, or to feed back a create. */
@@ -179,7 +187,7 @@ export async function applyClaimAction(
         // A lost race rolls the release back too.
         if (!(await deleteClaimGuarded(trx, claim))) throw new StaleClaimError(claim.id);
       });
-      deps.onGpusReleased();
+      deps.onGpusReleased(claim.id);
       return done();
   }
 }
@@ -190,15 +198,20 @@ async function bind(
   action: Extract<ClaimAction, { kind: 'bind' }>,
   at: string,
 ): Promise<void> {
+  const write: BindWrite = async (trx) => {
+    // First, before the claim's own row: the node's lock orders concurrent binds there.
+    await claimNodeRoom(trx, roomOf(claim, action.nodeId), deps.supportsRowLocks);
+    await bindIn(trx, claim, action, at);
+  };
   try {
-    await deps.writes.transaction().execute(async (trx) => {
-      // First, before the claim's own row: the node's lock orders concurrent binds there.
-      await claimNodeRoom(trx, roomOf(claim, action.nodeId), deps.supportsRowLocks);
-      await bindIn(trx, claim, action, at);
-    });
+    if (deps.bindBatcher) await deps.bindBatcher(write);
+    else await deps.writes.transaction().execute(write);
   } catch (e) {
     // Another claim took one of these GPUs first: the transaction rolled back; try again.
-    if (isUniqueViolation(e)) throw new StaleClaimError(claim.id);
+    if (isUniqueViolation(e)) {
+      deps.onBindConflict?.();
+      throw new StaleClaimError(claim.id);
+    }
     throw e;
   }
 }
@@ -252,7 +265,10 @@ async function createContainer(
   action: Extract<ClaimAction, { kind: 'createContainer' }>,
 ): Promise<CreateOutcome> {
   try {
-    const { containerId } = await deps.agents.createContainer(action.target, action.request);
+    const create = () => deps.agents.createContainer(action.target, action.request);
+    const { containerId } = await (deps.perNodeCalls
+      ? deps.perNodeCalls(action.target.nodeId, create)
+      : create());
     return { kind: 'created', containerId };
   } catch (e) {
     if (!(e instanceof AgentCallError)) throw e;
@@ -274,7 +290,7 @@ async function release(
   event: Parameters<typeof applyTransition>[3],
 ): Promise<void> {
   await applyTransition(deps.writes, claim, update, event, at, { releaseGpus: true });
-  deps.onGpusReleased();
+  deps.onGpusReleased(claim.id);
 }
 
 async function removeContainers(

@@ -3,11 +3,18 @@
 import { shmSizeMiBOf, type AgentCreateContainerRequest } from '@utopia/shared';
 import type { AgentTarget } from '../agent-client/agent-client.js';
 import { cpuMillis, parseGpuIds } from '../claims/claims.repository.js';
-import { schedule, type PlacementMetrics } from '../scheduler/index.js';
+import {
+  schedule,
+  scheduleIndexed,
+  type PlacementMetrics,
+  type PlacementRequest,
+  type PlacementResult,
+} from '../scheduler/index.js';
 import {
   isDeleting,
   isRescheduleRequested,
   type ClaimState,
+  type ClusterView,
   type DecideOptions,
 } from './claim-state.js';
 
@@ -111,26 +118,21 @@ function containersToRemove(state: ClaimState): ContainersToRemove | undefined {
 }
 
 function decidePending(state: ClaimState, opts: DecideOptions): ClaimAction {
-  if (!state.cluster) return { kind: 'wait' };
-  const { spec, claim } = state;
-  const result = schedule(
-    {
-      claimId: claim.id,
-      gpuCount: spec.resources.gpuCount,
-      ...(spec.resources.gpuModel === undefined ? {} : { gpuModel: spec.resources.gpuModel }),
-      ...(spec.resources.minGpuMemoryMiB === undefined
-        ? {}
-        : { minGpuMemoryMiB: spec.resources.minGpuMemoryMiB }),
-      ...(spec.nodeSelector === undefined ? {} : { nodeSelector: spec.nodeSelector }),
-      cpuMillis: cpuMillis(spec.resources.cpus),
-      memoryMiB: spec.resources.memoryMiB ?? 0,
-      ...(spec.volumes?.length ? { volumeNodes: state.cluster.volumeNodes } : {}),
-    },
-    state.cluster.nodes,
-    state.cluster.reservations,
-    opts.policy,
-    state.cluster.usage,
-  );
+  const { cluster, spec, claim } = state;
+  if (!cluster) return { kind: 'wait' };
+  const req: PlacementRequest = {
+    claimId: claim.id,
+    gpuCount: spec.resources.gpuCount,
+    ...(spec.resources.gpuModel === undefined ? {} : { gpuModel: spec.resources.gpuModel }),
+    ...(spec.resources.minGpuMemoryMiB === undefined
+      ? {}
+      : { minGpuMemoryMiB: spec.resources.minGpuMemoryMiB }),
+    ...(spec.nodeSelector === undefined ? {} : { nodeSelector: spec.nodeSelector }),
+    cpuMillis: cpuMillis(spec.resources.cpus),
+    memoryMiB: spec.resources.memoryMiB ?? 0,
+    ...(spec.volumes?.length ? { volumeNodes: cluster.volumeNodes } : {}),
+  };
+  const result = place(req, cluster, opts);
   if (!result.placed) {
     // Say why, once: rewriting the same reason on every retry would only churn the row. Woken
     // again when nodes or reservations change, and by the resync.
@@ -139,7 +141,10 @@ function decidePending(state: ClaimState, opts: DecideOptions): ClaimAction {
       ? { kind: 'wait' }
       : { kind: 'recordUnschedulable', message: result.reason, placement: result.metrics };
   }
-  const node = state.cluster.nodes.find((n) => n.id === result.nodeId);
+  const node =
+    'indexed' in cluster
+      ? cluster.indexed.nodeById.get(result.nodeId)
+      : cluster.nodes.find((n) => n.id === result.nodeId);
   return {
     kind: 'bind',
     nodeId: result.nodeId,
@@ -147,6 +152,11 @@ function decidePending(state: ClaimState, opts: DecideOptions): ClaimAction {
     message: `bound to node ${node?.hostname ?? result.nodeId}, GPUs [${result.gpuIndices.join(', ')}]`,
     placement: result.metrics,
   };
+}
+
+function place(req: PlacementRequest, cluster: ClusterView, opts: DecideOptions): PlacementResult {
+  if ('indexed' in cluster) return scheduleIndexed(req, cluster.indexed, opts.policy);
+  return schedule(req, cluster.nodes, cluster.reservations, opts.policy, cluster.usage);
 }
 
 function lostNode(state: ClaimState): ClaimAction | undefined {

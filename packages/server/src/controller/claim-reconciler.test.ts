@@ -15,6 +15,8 @@ import type { ClaimRow, NodeRow } from '../db/schema.js';
 import { createServerMetrics } from '../metrics/metrics.js';
 import { createClaimReconciler } from './claim-reconciler.js';
 import { unfencedWrites } from './lease-fence.js';
+import { createClusterModel } from '../cluster/cluster-model.js';
+import { createBindBatcher } from './bind-batcher.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 
@@ -112,8 +114,16 @@ beforeEach(async () => {
 });
 afterEach(() => db.close());
 
+let useModel = false;
+
 function reconciler(): (id: string) => Promise<{ requeueAfterMs?: number }> {
   return createClaimReconciler({
+    ...(useModel
+      ? {
+          model: createClusterModel(db.kysely, { nodeCheckMs: 0, log: () => undefined }),
+          bindBatcher: createBindBatcher(db.kysely),
+        }
+      : {}),
     db: db.kysely,
     writes: unfencedWrites(db.kysely),
     clock: { now: () => Date.parse(AT) + 1000 },
@@ -198,178 +208,211 @@ const events = async (): Promise<string[]> =>
       .execute()
   ).map((e) => e.reason);
 
-describe('reconcile: a Pending claim', () => {
-  it('is bound, reserved, started and Running in one reconcile', async () => {
-    await addNode('n1');
-    await addClaim();
-    const result = await reconciler()('c1');
-    assert.deepEqual(agents.calls, ['create c1 gpus=0,1']);
-    const claim = await findClaim(db.kysely, 'c1');
-    assert.equal(claim?.phase, 'Running');
-    assert.equal(claim?.container_id, 'ctr-1');
-    assert.equal(claim?.node_id, 'n1');
-    assert.ok(claim?.placement?.includes('"nodesFeasible":1'), 'placement metrics are stored');
-    assert.deepEqual(await reservations(), ['n1/0', 'n1/1']);
-    assert.deepEqual(await events(), ['Scheduled', 'Started']);
-    assert.deepEqual(result, { requeueAfterMs: 10_000 });
-  });
-
-  it('that fits nowhere says why once, with its metrics, and calls no agent', async () => {
-    await addNode('n1', 'Offline');
-    await addClaim();
-    await reconciler()('c1');
-    await reconciler()('c1');
-    const claim = await findClaim(db.kysely, 'c1');
-    assert.equal(claim?.phase, 'Pending');
-    assert.equal(claim?.reason, 'Unschedulable');
-    assert.match(claim?.message ?? '', /1 is Offline/);
-    assert.ok(claim?.placement?.includes('"node offline":1'));
-    assert.deepEqual(await events(), ['FailedScheduling']);
-    assert.deepEqual(agents.calls, []);
-  });
-});
-
-describe('reconcile: the agent refuses the create', () => {
-  it('for good: Failed with the reason, GPUs released', async () => {
-    await addNode('n1');
-    await addClaim({ phase: 'Scheduled', node_id: 'n1', gpu_ids: '0,1' });
-    agents.createError = new AgentCallError('no such image', {
-      permanent: true,
-      reason: 'IMAGE_NOT_FOUND',
-      status: 404,
+// Every case runs twice: on a snapshot read per placement, and on the leader's cluster model.
+for (const withModel of [false, true]) {
+  const suffix = withModel ? ' (cluster model)' : '';
+  describe(withModel ? 'on the cluster model' : 'on snapshots', () => {
+    beforeEach(() => {
+      useModel = withModel;
     });
-    await reconciler()('c1');
-    const claim = await findClaim(db.kysely, 'c1');
-    assert.equal(claim?.phase, 'Failed');
-    assert.equal(claim?.reason, 'IMAGE_NOT_FOUND');
-    assert.deepEqual(await reservations(), []);
-    assert.equal(released, 1);
-  });
+    describe(`reconcile: a Pending claim${suffix}`, () => {
+      it('is bound, reserved, started and Running in one reconcile', async () => {
+        await addNode('n1');
+        await addClaim();
+        const result = await reconciler()('c1');
+        assert.deepEqual(agents.calls, ['create c1 gpus=0,1']);
+        const claim = await findClaim(db.kysely, 'c1');
+        assert.equal(claim?.phase, 'Running');
+        assert.equal(claim?.container_id, 'ctr-1');
+        assert.equal(claim?.node_id, 'n1');
+        assert.ok(claim?.placement?.includes('"nodesFeasible":1'), 'placement metrics are stored');
+        assert.deepEqual(await reservations(), ['n1/0', 'n1/1']);
+        assert.deepEqual(await events(), ['Scheduled', 'Started']);
+        assert.deepEqual(result, { requeueAfterMs: 10_000 });
+      });
 
-  it('for now: says so once and throws for the queue to back off, keeping the GPUs', async () => {
-    await addNode('n1');
-    await addClaim({ phase: 'Scheduled', node_id: 'n1', gpu_ids: '0,1' });
-    agents.createError = new AgentCallError('unreachable', {
-      permanent: false,
-      reason: 'UNREACHABLE',
+      it('that fits nowhere says why once, with its metrics, and calls no agent', async () => {
+        await addNode('n1', 'Offline');
+        await addClaim();
+        await reconciler()('c1');
+        await reconciler()('c1');
+        const claim = await findClaim(db.kysely, 'c1');
+        assert.equal(claim?.phase, 'Pending');
+        assert.equal(claim?.reason, 'Unschedulable');
+        assert.match(claim?.message ?? '', /1 is Offline/);
+        assert.ok(claim?.placement?.includes('"node offline":1'));
+        assert.deepEqual(await events(), ['FailedScheduling']);
+        assert.deepEqual(agents.calls, []);
+      });
     });
-    await assert.rejects(reconciler()('c1'), AgentCallError);
-    await assert.rejects(reconciler()('c1'), AgentCallError);
-    const claim = await findClaim(db.kysely, 'c1');
-    assert.equal(claim?.phase, 'Scheduled');
-    assert.equal(claim?.reason, 'AgentUnavailable');
-    assert.deepEqual(await events(), ['AgentUnavailable']);
-    assert.deepEqual(await reservations(), ['n1/0', 'n1/1']);
-  });
-});
 
-describe('reconcile: a Running claim', () => {
-  it('whose container exited restarts after backoff (Always)', async () => {
-    await addNode('n1');
-    await addClaim({ phase: 'Running', node_id: 'n1', gpu_ids: '0,1', container_id: 'ctr-old' });
-    agents.containers.set('ctr-old', container('ctr-old', 'c1', 'exited', 137));
-    const result = await reconciler()('c1');
-    assert.deepEqual(agents.calls, ['get ctr-old', 'delete ctr-old']);
-    const claim = await findClaim(db.kysely, 'c1');
-    assert.equal(claim?.phase, 'Scheduled');
-    assert.equal(claim?.restart_count, 1);
-    assert.equal(claim?.exit_code, 137);
-    assert.deepEqual(result, { requeueAfterMs: 1_000 });
-    assert.deepEqual(await reservations(), ['n1/0', 'n1/1'], 'keeps its GPUs while backing off');
-  });
+    describe(`reconcile: the agent refuses the create${suffix}`, () => {
+      it('for good: Failed with the reason, GPUs released', async () => {
+        await addNode('n1');
+        await addClaim({ phase: 'Scheduled', node_id: 'n1', gpu_ids: '0,1' });
+        agents.createError = new AgentCallError('no such image', {
+          permanent: true,
+          reason: 'IMAGE_NOT_FOUND',
+          status: 404,
+        });
+        await reconciler()('c1');
+        const claim = await findClaim(db.kysely, 'c1');
+        assert.equal(claim?.phase, 'Failed');
+        assert.equal(claim?.reason, 'IMAGE_NOT_FOUND');
+        assert.deepEqual(await reservations(), []);
+        assert.equal(released, 1);
+      });
 
-  it('whose container exited 0 with restartPolicy Never Succeeds and frees its GPUs', async () => {
-    await addNode('n1');
-    await addClaim(
-      { phase: 'Running', node_id: 'n1', gpu_ids: '0,1', container_id: 'ctr-old' },
-      { restartPolicy: 'Never' },
-    );
-    agents.containers.set('ctr-old', container('ctr-old', 'c1', 'exited', 0));
-    await reconciler()('c1');
-    const claim = await findClaim(db.kysely, 'c1');
-    assert.equal(claim?.phase, 'Succeeded');
-    assert.deepEqual(await reservations(), []);
-  });
-
-  it('on a node gone Offline goes back to Pending and is placed elsewhere', async () => {
-    await addNode('n1', 'Offline');
-    await addNode('n2');
-    await addClaim({ phase: 'Running', node_id: 'n1', gpu_ids: '0,1', container_id: 'ctr-old' });
-    await reconciler()('c1');
-    const claim = await findClaim(db.kysely, 'c1');
-    assert.equal(claim?.phase, 'Running');
-    assert.equal(claim?.node_id, 'n2');
-    assert.deepEqual(await reservations(), ['n2/0', 'n2/1']);
-    assert.deepEqual(await events(), ['NodeLost', 'Scheduled', 'Started']);
-  });
-
-  it('on a deleted node does the same, saying so', async () => {
-    await addNode('n2');
-    await addClaim({ phase: 'Running', node_id: 'gone', gpu_ids: '0,1', container_id: 'ctr-old' });
-    await reconciler()('c1');
-    const claim = await findClaim(db.kysely, 'c1');
-    assert.equal(claim?.node_id, 'n2');
-    assert.deepEqual(await reservations(), ['n2/0', 'n2/1']);
-    assert.equal((await events())[0], 'NodeDeleted');
-  });
-
-  it('asked to move by a drain has its container removed and moves', async () => {
-    await addNode('n1');
-    await addNode('n2');
-    await db.kysely.updateTable('nodes').set({ schedulable: 0 }).where('id', '=', 'n1').execute();
-    await addClaim({
-      phase: 'Running',
-      node_id: 'n1',
-      gpu_ids: '0,1',
-      container_id: 'ctr-old',
-      reschedule_requested_at: AT,
+      it('for now: says so once and throws for the queue to back off, keeping the GPUs', async () => {
+        await addNode('n1');
+        await addClaim({ phase: 'Scheduled', node_id: 'n1', gpu_ids: '0,1' });
+        agents.createError = new AgentCallError('unreachable', {
+          permanent: false,
+          reason: 'UNREACHABLE',
+        });
+        await assert.rejects(reconciler()('c1'), AgentCallError);
+        await assert.rejects(reconciler()('c1'), AgentCallError);
+        const claim = await findClaim(db.kysely, 'c1');
+        assert.equal(claim?.phase, 'Scheduled');
+        assert.equal(claim?.reason, 'AgentUnavailable');
+        assert.deepEqual(await events(), ['AgentUnavailable']);
+        assert.deepEqual(await reservations(), ['n1/0', 'n1/1']);
+      });
     });
-    agents.containers.set('ctr-old', container('ctr-old', 'c1', 'running'));
-    await reconciler()('c1');
-    assert.deepEqual(agents.calls.slice(0, 2), ['list', 'delete ctr-old']);
-    const claim = await findClaim(db.kysely, 'c1');
-    assert.equal(claim?.node_id, 'n2');
-    assert.equal(claim?.reschedule_requested_at, null);
-    assert.deepEqual(await events(), ['NodeDrained', 'Scheduled', 'Started']);
-  });
-});
 
-describe('reconcile: deletion', () => {
-  it('goes Terminating, removes every container of the claim, then the row, GPUs and events', async () => {
-    await addNode('n1');
-    await addClaim({
-      phase: 'Running',
-      node_id: 'n1',
-      gpu_ids: '0,1',
-      container_id: 'ctr-a',
-      deletion_requested_at: AT,
+    describe(`reconcile: a Running claim${suffix}`, () => {
+      it('whose container exited restarts after backoff (Always)', async () => {
+        await addNode('n1');
+        await addClaim({
+          phase: 'Running',
+          node_id: 'n1',
+          gpu_ids: '0,1',
+          container_id: 'ctr-old',
+        });
+        agents.containers.set('ctr-old', container('ctr-old', 'c1', 'exited', 137));
+        const result = await reconciler()('c1');
+        assert.deepEqual(agents.calls, ['get ctr-old', 'delete ctr-old']);
+        const claim = await findClaim(db.kysely, 'c1');
+        assert.equal(claim?.phase, 'Scheduled');
+        assert.equal(claim?.restart_count, 1);
+        assert.equal(claim?.exit_code, 137);
+        assert.deepEqual(result, { requeueAfterMs: 1_000 });
+        assert.deepEqual(
+          await reservations(),
+          ['n1/0', 'n1/1'],
+          'keeps its GPUs while backing off',
+        );
+      });
+
+      it('whose container exited 0 with restartPolicy Never Succeeds and frees its GPUs', async () => {
+        await addNode('n1');
+        await addClaim(
+          { phase: 'Running', node_id: 'n1', gpu_ids: '0,1', container_id: 'ctr-old' },
+          { restartPolicy: 'Never' },
+        );
+        agents.containers.set('ctr-old', container('ctr-old', 'c1', 'exited', 0));
+        await reconciler()('c1');
+        const claim = await findClaim(db.kysely, 'c1');
+        assert.equal(claim?.phase, 'Succeeded');
+        assert.deepEqual(await reservations(), []);
+      });
+
+      it('on a node gone Offline goes back to Pending and is placed elsewhere', async () => {
+        await addNode('n1', 'Offline');
+        await addNode('n2');
+        await addClaim({
+          phase: 'Running',
+          node_id: 'n1',
+          gpu_ids: '0,1',
+          container_id: 'ctr-old',
+        });
+        await reconciler()('c1');
+        const claim = await findClaim(db.kysely, 'c1');
+        assert.equal(claim?.phase, 'Running');
+        assert.equal(claim?.node_id, 'n2');
+        assert.deepEqual(await reservations(), ['n2/0', 'n2/1']);
+        assert.deepEqual(await events(), ['NodeLost', 'Scheduled', 'Started']);
+      });
+
+      it('on a deleted node does the same, saying so', async () => {
+        await addNode('n2');
+        await addClaim({
+          phase: 'Running',
+          node_id: 'gone',
+          gpu_ids: '0,1',
+          container_id: 'ctr-old',
+        });
+        await reconciler()('c1');
+        const claim = await findClaim(db.kysely, 'c1');
+        assert.equal(claim?.node_id, 'n2');
+        assert.deepEqual(await reservations(), ['n2/0', 'n2/1']);
+        assert.equal((await events())[0], 'NodeDeleted');
+      });
+
+      it('asked to move by a drain has its container removed and moves', async () => {
+        await addNode('n1');
+        await addNode('n2');
+        await db.kysely
+          .updateTable('nodes')
+          .set({ schedulable: 0 })
+          .where('id', '=', 'n1')
+          .execute();
+        await addClaim({
+          phase: 'Running',
+          node_id: 'n1',
+          gpu_ids: '0,1',
+          container_id: 'ctr-old',
+          reschedule_requested_at: AT,
+        });
+        agents.containers.set('ctr-old', container('ctr-old', 'c1', 'running'));
+        await reconciler()('c1');
+        assert.deepEqual(agents.calls.slice(0, 2), ['list', 'delete ctr-old']);
+        const claim = await findClaim(db.kysely, 'c1');
+        assert.equal(claim?.node_id, 'n2');
+        assert.equal(claim?.reschedule_requested_at, null);
+        assert.deepEqual(await events(), ['NodeDrained', 'Scheduled', 'Started']);
+      });
     });
-    for (const id of ['ctr-a', 'ctr-b']) agents.containers.set(id, container(id, 'c1', 'running'));
-    agents.containers.set('ctr-x', container('ctr-x', 'someone-else', 'running'));
-    await reconciler()('c1');
-    assert.deepEqual(agents.calls, ['list', 'delete ctr-a', 'delete ctr-b']);
-    assert.equal(await findClaim(db.kysely, 'c1'), undefined);
-    assert.deepEqual(await reservations(), []);
-    assert.deepEqual(await events(), []);
-    assert.ok(agents.containers.has('ctr-x'), "another claim's container stays");
-  });
 
-  it('on an Offline node removes the row without asking the agent', async () => {
-    await addNode('n1', 'Offline');
-    await addClaim({
-      phase: 'Terminating',
-      node_id: 'n1',
-      gpu_ids: '0,1',
-      container_id: 'ctr-a',
-      deletion_requested_at: AT,
+    describe(`reconcile: deletion${suffix}`, () => {
+      it('goes Terminating, removes every container of the claim, then the row, GPUs and events', async () => {
+        await addNode('n1');
+        await addClaim({
+          phase: 'Running',
+          node_id: 'n1',
+          gpu_ids: '0,1',
+          container_id: 'ctr-a',
+          deletion_requested_at: AT,
+        });
+        for (const id of ['ctr-a', 'ctr-b'])
+          agents.containers.set(id, container(id, 'c1', 'running'));
+        agents.containers.set('ctr-x', container('ctr-x', 'someone-else', 'running'));
+        await reconciler()('c1');
+        assert.deepEqual(agents.calls, ['list', 'delete ctr-a', 'delete ctr-b']);
+        assert.equal(await findClaim(db.kysely, 'c1'), undefined);
+        assert.deepEqual(await reservations(), []);
+        assert.deepEqual(await events(), []);
+        assert.ok(agents.containers.has('ctr-x'), "another claim's container stays");
+      });
+
+      it('on an Offline node removes the row without asking the agent', async () => {
+        await addNode('n1', 'Offline');
+        await addClaim({
+          phase: 'Terminating',
+          node_id: 'n1',
+          gpu_ids: '0,1',
+          container_id: 'ctr-a',
+          deletion_requested_at: AT,
+        });
+        await reconciler()('c1');
+        assert.deepEqual(agents.calls, []);
+        assert.equal(await findClaim(db.kysely, 'c1'), undefined);
+        assert.deepEqual(await reservations(), []);
+      });
+
+      it('of a claim that is already gone is a no-op', async () => {
+        assert.deepEqual(await reconciler()('nope'), {});
+      });
     });
-    await reconciler()('c1');
-    assert.deepEqual(agents.calls, []);
-    assert.equal(await findClaim(db.kysely, 'c1'), undefined);
-    assert.deepEqual(await reservations(), []);
   });
-
-  it('of a claim that is already gone is a no-op', async () => {
-    assert.deepEqual(await reconciler()('nope'), {});
-  });
-});
+}

@@ -21,6 +21,11 @@ import { readClusterSnapshot } from './cluster-snapshot.js';
 import { NotLeaderError } from './lease.js';
 import type { ClaimWrites } from './lease-fence.js';
 import type { ReconcileResult } from './queue-process.js';
+import type { ClusterModel } from '../cluster/cluster-model.js';
+import type { BindBatcher } from './bind-batcher.js';
+import type { KeyedLimiter } from './keyed-limiter.js';
+import { volumeNodes } from '../volumes/volumes.repository.js';
+import type { ClaimAction } from './claim-decide.js';
 
 /** ReconcilerDeps is used to give the claim reconciler its I/O. */
 export interface ReconcilerDeps {
@@ -38,7 +43,18 @@ export interface ReconcilerDeps {
   /** True on MySQL: the bind locks the node row to check its CPU and memory (see node-room). */
   supportsRowLocks: boolean;
   /** Called after a claim gave GPUs back, so pending claims get another chance at once. */
-  onGpusReleased(): void;
+  onGpusReleased(claimId: string): void;
+  /**
+   * The leader's cluster model; without one (tests of single steps) every placement reads the
+   * cluster from the database as a snapshot.
+   */
+  model?: ClusterModel;
+  /** Called when a bind lost on the reservation key: the model may be stale, so resync it. */
+  onBindConflict?(): void;
+  /** Group commit of binds (see bind-batcher). */
+  bindBatcher?: BindBatcher;
+  /** Bounds agent creates per node. */
+  perNodeCalls?: KeyedLimiter;
 }
 
 // Pending → bind → create → Running is four steps; a reschedule adds two. Past this the claim is
@@ -53,8 +69,16 @@ const MAX_STEPS = 8;
  * may run twice or be cut short by a crash).
  */
 export function createClaimReconciler(
-  deps: ReconcilerDeps,
+  given: ReconcilerDeps,
 ): (claimId: string) => Promise<ReconcileResult> {
+  // The model hears of every committed release here, before anyone else is told.
+  const deps: ReconcilerDeps = {
+    ...given,
+    onGpusReleased(claimId) {
+      given.model?.released(claimId);
+      given.onGpusReleased(claimId);
+    },
+  };
   const decideOpts = {
     policy: deps.policy,
     runningCheckMs: deps.runningCheckMs,
@@ -71,7 +95,7 @@ export function createClaimReconciler(
       if (state.cluster)
         deps.metrics.schedulingSeconds.observe((performance.now() - started) / 1000);
       deps.writes.assertHeld(); // a replica that woke up past its lease neither writes nor acts
-      const outcome: ApplyOutcome = await applyClaimAction(deps, state.claim, action);
+      const outcome: ApplyOutcome = await applyAssumed(deps, state.claim, action);
       if (outcome.kind === 'done') return outcome.result;
       created = outcome.kind === 'created' ? outcome.outcome : undefined;
     }
@@ -100,6 +124,33 @@ export function createClaimReconciler(
   };
 }
 
+/**
+ * applyAssumed is used to hold a bind's GPUs in the model from the moment of the decision (no
+ * await between the two), so the next decision, on any worker, sees them taken; the holding is
+ * put back if the bind does not commit.
+ */
+async function applyAssumed(
+  deps: ReconcilerDeps,
+  claim: ClaimRow,
+  action: ClaimAction,
+): Promise<ApplyOutcome> {
+  if (action.kind !== 'bind' || !deps.model) return applyClaimAction(deps, claim, action);
+  const assumption = deps.model.assume(claim.id, {
+    nodeId: action.nodeId,
+    gpuIndices: action.gpuIndices,
+    cpuMillis: claim.cpu_millis,
+    memoryMiB: claim.memory_mib,
+  });
+  try {
+    const outcome = await applyClaimAction(deps, claim, action);
+    assumption.commit();
+    return outcome;
+  } catch (e) {
+    assumption.rollback();
+    throw e;
+  }
+}
+
 /** perceive is used to read one claim's state, and only what observationsFor says it needs. */
 async function perceive(
   deps: ReconcilerDeps,
@@ -118,7 +169,13 @@ async function perceive(
   if (created) state.created = created;
   if (needs.cluster) {
     const names = (state.spec.volumes ?? []).map((v) => v.name);
-    state.cluster = await readClusterSnapshot(deps.db, { ownerId: claim.owner_id, names });
+    const volumes = { ownerId: claim.owner_id, names };
+    state.cluster = deps.model
+      ? {
+          indexed: await deps.model.view(),
+          volumeNodes: names.length === 0 ? {} : await volumeNodes(deps.db, claim.owner_id, names),
+        }
+      : await readClusterSnapshot(deps.db, volumes);
   }
   if (node.kind === 'ready' && needs.container && claim.container_id !== null)
     state.container = await observeContainer(deps.agents, node, claim.container_id);

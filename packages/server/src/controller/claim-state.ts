@@ -3,7 +3,13 @@
 import type { ClaimSpec } from '@utopia/shared';
 import type { AgentTarget } from '../agent-client/agent-client.js';
 import type { ClaimRow } from '../db/schema.js';
-import type { NodeView, ReservationView, SchedulingPolicy, UsageView } from '../scheduler/index.js';
+import type {
+  IndexedCluster,
+  NodeView,
+  ReservationView,
+  SchedulingPolicy,
+  UsageView,
+} from '../scheduler/index.js';
 
 /** NodeState is used to say what the claim's node is now, as far as the controller can act on it. */
 export type NodeState =
@@ -25,8 +31,8 @@ export type CreateOutcome =
   | { kind: 'created'; containerId: string }
   | { kind: 'refused'; permanent: boolean; reason: string; message: string; error: Error };
 
-/** ClusterView is used to give the scheduler every node and reservation as read for this claim. */
-export interface ClusterView {
+/** SnapshotClusterView is used to give the scheduler every node and reservation as read for this claim. */
+export interface SnapshotClusterView {
   nodes: readonly NodeView[];
   reservations: readonly ReservationView[];
   /** CPU and memory held by bound claims. */
@@ -34,6 +40,15 @@ export interface ClusterView {
   /** For each of this claim's named volumes, the nodes that hold one (owner's own only). */
   volumeNodes: Readonly<Record<string, readonly string[]>>;
 }
+
+/** ModelClusterView is used to give the scheduler the leader's cluster model (no rows read). */
+export interface ModelClusterView {
+  indexed: IndexedCluster;
+  volumeNodes: Readonly<Record<string, readonly string[]>>;
+}
+
+/** ClusterView is used for either: the controller uses the model, tests may pass rows. */
+export type ClusterView = SnapshotClusterView | ModelClusterView;
 
 /** ClaimState is used as the whole input of one decision. */
 export interface ClaimState {

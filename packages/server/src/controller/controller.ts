@@ -4,6 +4,9 @@ import type { AppContext } from '../context.js';
 import { claimIdsInPhases, LIVE_PHASES } from '../claims/claims.repository.js';
 import { createNodeHealthChecker } from './node-health-checker.js';
 import { createClaimReconciler } from './claim-reconciler.js';
+import { createClusterModel } from '../cluster/cluster-model.js';
+import { createBindBatcher } from './bind-batcher.js';
+import { createKeyedLimiter } from './keyed-limiter.js';
 import { releaseLease, renewLease, tryAcquireLease, type LeaseHold } from './lease.js';
 import { createLeaseFence, type ClaimWrites } from './lease-fence.js';
 import { processQueue } from './queue-process.js';
@@ -22,6 +25,10 @@ export interface Controller {
 type Log = (msg: string, extra?: object) => void;
 
 const LEASE_NAME = 'controller';
+// Node writes by other replicas' APIs reach the model within this; local ones at once (signals).
+const NODE_CHECK_MS = 1_000;
+// Container creates in flight per agent: enough to overlap a burst, few enough for one Docker.
+const AGENT_CREATES_PER_NODE = 4;
 
 /** createController is used once per server; only the replica holding the lease does the work. */
 export function createController(ctx: AppContext, log: Log): Controller {
@@ -123,6 +130,7 @@ export function createController(ctx: AppContext, log: Log): Controller {
         (e: unknown) => log('could not list claims to enqueue', { err: e }),
       );
     };
+    const model = createClusterModel(ctx.db.kysely, { nodeCheckMs: NODE_CHECK_MS, log });
     const reconcile = createClaimReconciler({
       db: ctx.db.kysely,
       writes,
@@ -134,7 +142,13 @@ export function createController(ctx: AppContext, log: Log): Controller {
       restartBackoffMs: cfg.restartBackoffMs,
       metrics: ctx.metrics,
       supportsRowLocks: ctx.db.supportsRowLocks,
+      model,
+      bindBatcher: createBindBatcher(writes),
+      perNodeCalls: createKeyedLimiter(AGENT_CREATES_PER_NODE),
       onGpusReleased: () => enqueue(['Pending']),
+      onBindConflict: () => {
+        model.resync().catch((e: unknown) => log('could not resync the cluster model', { err: e }));
+      },
     });
     const workers = processQueue(
       queue,
@@ -147,7 +161,10 @@ export function createController(ctx: AppContext, log: Log): Controller {
     );
     const wake = {
       claimChanged: (id: string) => queue.add(id),
-      nodesChanged: () => enqueue(['Pending', 'Scheduled']),
+      nodesChanged: () => {
+        model.nodesChanged();
+        enqueue(['Pending', 'Scheduled']);
+      },
     };
     const unsubscribe = ctx.signals.subscribe(wake);
     // What other replicas' APIs took reaches this one through the change log.
@@ -161,12 +178,19 @@ export function createController(ctx: AppContext, log: Log): Controller {
       concurrency: cfg.nodePollConcurrency,
       liveFigures: ctx.liveFigures,
       ...(ctx.tunnel ? { discoverTunnels: ctx.tunnel.discover } : {}),
-      onNodesChanged: () => enqueue(['Pending', 'Scheduled']),
+      onNodesChanged: () => {
+        model.nodesChanged();
+        enqueue(['Pending', 'Scheduled']);
+      },
       onClaimChanged: (id) => queue.add(id),
       log,
     });
     const timers = [
-      setInterval(() => enqueue(LIVE_PHASES), cfg.resyncIntervalMs),
+      setInterval(() => {
+        // The safety net for the model too: rebuilt from the database, any drift logged.
+        model.resync().catch((e: unknown) => log('could not resync the cluster model', { err: e }));
+        enqueue(LIVE_PHASES);
+      }, cfg.resyncIntervalMs),
       repeatWithoutOverlap(
         async () => {
           writes.assertHeld(); // a node's status is the leader's to write too

@@ -10,6 +10,7 @@ import {
   type DatabaseConnection,
   type Dialect,
 } from 'kysely';
+import { withStatementCache } from './sqlite-statement-cache.js';
 import { createConnection, createPool } from 'mysql2';
 import { withCommitNotifications } from './commit-notifier.js';
 import { LATEST_MIGRATION, MIGRATIONS } from './migrations/index.js';
@@ -74,7 +75,7 @@ function sqliteDialect(url: string, warn: PermissionWarning): Dialect {
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return new SqliteDialect({ database });
+  return new SqliteDialect({ database: withStatementCache(database) });
 }
 
 async function mysqlDialect(url: string): Promise<Dialect> {

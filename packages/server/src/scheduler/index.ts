@@ -23,5 +23,7 @@ export type { FilterResult, Filter } from './filters.js';
 export type { Candidate, Scorer } from './scorers.js';
 export type { GpuFit, ReservationIndex } from './capacity.js';
 export { freeGpuIndices, isEligibleGpu, largestNodeGpuCount } from './capacity.js';
-export { createStack, TOP_SCORES_LIMIT, type Stack } from './stack.js';
+export { compareIds, createStack, TOP_SCORES_LIMIT, type Stack } from './stack.js';
 export { schedule } from './schedule.js';
+export { scheduleIndexed, type IndexedCluster } from './schedule-indexed.js';
+export { FreeGpuIndex } from './free-gpu-index.js';

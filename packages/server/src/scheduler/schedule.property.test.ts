@@ -6,10 +6,13 @@ import { isEligibleGpu } from './capacity.js';
 import { matchesNodeSelector } from './filters.js';
 import { mockGpu, mockNode } from './mock.js';
 import { schedule } from './schedule.js';
+import { ClusterModelState } from './cluster-state.js';
+import { scheduleIndexed } from './schedule-indexed.js';
 import type {
   NodeStatus,
   NodeView,
   PlacementRequest,
+  PlacementResult,
   ReservationView,
   SchedulingPolicy,
   UsageView,
@@ -58,7 +61,7 @@ function randomUsage(rng: Rng, nodes: readonly NodeView[]): UsageView[] {
       ? [
           {
             nodeId: node.id,
-            claimId: pick(rng, ['c1', 'x', 'y']),
+            claimId: ((h) => (h === 'c1' ? h : `${h}-${node.id}`))(pick(rng, ['c1', 'x', 'y'])),
             cpuMillis: pick(rng, [0, 2000, 8000]),
             memoryMiB: pick(rng, [0, 4096, 32768]),
           },
@@ -78,11 +81,20 @@ function hasRoom(node: NodeView, req: PlacementRequest, usage: readonly UsageVie
   );
 }
 
+// Other claims' ids name their node (a bind puts a claim on one node); c1, the claim placed,
+// may hold GPUs anywhere (rows left by a crash), which the model does not represent.
 function randomReservations(rng: Rng, nodes: readonly NodeView[]): ReservationView[] {
   return nodes.flatMap((node) =>
     node.gpus
       .filter(() => rng() < 0.4)
-      .map((g) => ({ nodeId: node.id, gpuIndex: g.index, claimId: pick(rng, ['c1', 'x', 'y']) })),
+      .map((g) => {
+        const holder = pick(rng, ['c1', 'x', 'y']);
+        return {
+          nodeId: node.id,
+          gpuIndex: g.index,
+          claimId: holder === 'c1' ? 'c1' : `${holder}-${node.id}`,
+        };
+      }),
   );
 }
 
@@ -133,6 +145,8 @@ function expectedNodeId(
   )?.id;
 }
 
+let comparedSeeds = 0;
+
 function checkSeed(seed: number): void {
   const rng = createRng(seed);
   const nodes = Array.from({ length: Math.floor(rng() * 12) }, (_, i) => randomNode(rng, i));
@@ -141,6 +155,16 @@ function checkSeed(seed: number): void {
   const policy = pick(rng, ['first-fit', 'best-fit'] as const);
   const usage = randomUsage(rng, nodes);
   const result = schedule(req, nodes, reservations, policy, usage);
+
+  // 0. The cluster model's indexed path gives the same answer as the full pipeline.
+  // (The model holds a claim's GPUs on one node only, as a bind does; random rows may spread one.)
+  const spread = new Set(reservations.map((r) => `${r.claimId}@${r.nodeId}`));
+  const claims = new Set(reservations.map((r) => r.claimId));
+  if (spread.size === claims.size) {
+    const indexed = scheduleIndexed(req, modelOf(nodes, reservations, usage), policy);
+    assert.deepEqual(summaryOf(indexed), summaryOf(result));
+    comparedSeeds++;
+  }
 
   // 1. Deterministic, and independent of input order.
   assert.deepEqual(schedule(req, nodes, reservations, policy, usage), result);
@@ -174,6 +198,86 @@ function checkSeed(seed: number): void {
   );
 }
 
+/** modelOf is used to build the cluster model's state from the same rows the oracle sees. */
+function modelOf(
+  nodes: readonly NodeView[],
+  reservations: readonly ReservationView[],
+  usage: readonly UsageView[],
+): ClusterModelState {
+  const m = new ClusterModelState();
+  for (const n of nodes) m.setNode(n, 1);
+  const claims = new Set(reservations.map((r) => r.claimId));
+  for (const claimId of claims) {
+    // One claim holds GPUs on one node in the model; the random rows may spread it: keep the first.
+    const mine = reservations.filter((r) => r.claimId === claimId);
+    const nodeId = mine[0]?.nodeId ?? '';
+    const u = usage.find((x) => x.claimId === claimId && x.nodeId === nodeId);
+    m.hold(claimId, {
+      nodeId,
+      gpuIndices: mine.filter((r) => r.nodeId === nodeId).map((r) => r.gpuIndex),
+      cpuMillis: u?.cpuMillis ?? 0,
+      memoryMiB: u?.memoryMiB ?? 0,
+    });
+  }
+  return m;
+}
+
+function summaryOf(r: PlacementResult): string {
+  return r.placed ? `${r.nodeId} [${r.gpuIndices.join(',')}]` : `unplaced: ${r.reason}`;
+}
+
+/** A burst on one model: each placement is held at once, as the controller does (assume). */
+function checkBurst(seed: number): void {
+  const rng = createRng(seed);
+  const nodes = Array.from({ length: 1 + Math.floor(rng() * 30) }, (_, i) => randomNode(rng, i));
+  const model = new ClusterModelState();
+  for (const n of nodes) model.setNode(n, 1);
+  const reservations: ReservationView[] = [];
+  const live: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    // 1. Now and then a claim ends and gives its GPUs back to both.
+    if (live.length > 0 && rng() < 0.25) {
+      const gone = live.splice(Math.floor(rng() * live.length), 1)[0] ?? '';
+      model.hold(gone, undefined);
+      for (let k = reservations.length - 1; k >= 0; k--)
+        if (reservations[k]?.claimId === gone) reservations.splice(k, 1);
+    }
+    const req: PlacementRequest = {
+      ...randomRequest(rng),
+      claimId: `b${i}`,
+      cpuMillis: 0,
+      memoryMiB: 0,
+    };
+    const policy = pick(rng, ['first-fit', 'best-fit'] as const);
+    const want = schedule(req, nodes, reservations, policy);
+    const got = scheduleIndexed(req, model, policy);
+    // 2. The index, kept current by holds and releases, answers as a scan of the rows would.
+    assert.equal(summaryOf(got), summaryOf(want), `claim ${i}`);
+    if (!got.placed) continue;
+    model.hold(req.claimId, {
+      nodeId: got.nodeId,
+      gpuIndices: got.gpuIndices,
+      cpuMillis: 0,
+      memoryMiB: 0,
+    });
+    for (const g of got.gpuIndices)
+      reservations.push({ nodeId: got.nodeId, gpuIndex: g, claimId: req.claimId });
+    live.push(req.claimId);
+  }
+}
+
+describe('scheduleIndexed: the cluster model answers as the full scan', () => {
+  it('through bursts of holds and releases for 200 seeds', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      try {
+        checkBurst(seed);
+      } catch (error) {
+        throw new Error(`seed ${seed}: ${String(error)}`, { cause: error });
+      }
+    }
+  });
+});
+
 describe('schedule: properties over seeded random clusters', () => {
   it('hold for 300 seeds (a failure names its seed)', () => {
     for (let seed = 1; seed <= 300; seed++) {
@@ -183,5 +287,7 @@ describe('schedule: properties over seeded random clusters', () => {
         throw new Error(`seed ${seed}: ${String(error)}`, { cause: error });
       }
     }
+    // Most seeds (132 of 300) reach the model comparison (c1 spread over nodes skips it).
+    assert.ok(comparedSeeds >= 120, `only ${comparedSeeds} seeds compared with the model`);
   });
 });

@@ -1,6 +1,6 @@
 // The placement pipeline: filter → capacity → rank → select, built in one place so its order (and
 // the reasons it records) can be read top to bottom.
-import { fitGpus, indexReservations, type ReservationIndex } from './capacity.js';
+import { fitGpus, indexReservations, type GpuFit, type ReservationIndex } from './capacity.js';
 import {
   GpuMemoryFilter,
   GpuModelFilter,
@@ -35,6 +35,8 @@ export interface Stack {
   readonly filters: readonly Filter[];
   readonly scorers: readonly Scorer[];
   select(req: PlacementRequest, nodes: readonly NodeView[]): PlacementResult;
+  /** fits is used to check one node through the same filters and capacity checks as select. */
+  fits(req: PlacementRequest, node: NodeView): GpuFit | undefined;
 }
 
 interface RankedCandidate extends Candidate {
@@ -46,6 +48,18 @@ export function createStack(
   reservations: readonly ReservationView[],
   policy: SchedulingPolicy,
   usage: readonly UsageView[] = [],
+): Stack {
+  return createIndexedStack(indexReservations(reservations), indexUsage(usage), policy);
+}
+
+/**
+ * createIndexedStack is used by the cluster model, which keeps the reservation and usage
+ * indexes current itself instead of rebuilding them from rows for every placement.
+ */
+export function createIndexedStack(
+  index: ReservationIndex,
+  usageIndex: UsageIndex,
+  policy: SchedulingPolicy,
 ): Stack {
   const filters: readonly Filter[] = [
     // Status first: one string compare that rejects Offline/Registering nodes before any other work,
@@ -63,14 +77,13 @@ export function createStack(
   // Capacity runs last before ranking: it is the only stage that reads reservations, and a node
   // that fails it is "exhausted" (it could fit later), not "filtered" (it never can).
   // GPUs first, then CPU and memory: whole GPUs are the scarce dimension people ask about.
-  const index = indexReservations(reservations);
-  const usageIndex = indexUsage(usage);
   // Ranking follows the policy; selection (own reservations, then score, then node id) is separate.
   const scorers = scorersFor(policy);
   return {
     filters,
     scorers,
     select: (req, nodes) => selectNode(req, nodes, { filters, scorers, index, usageIndex }),
+    fits: (req, node) => fitOn(req, node, { filters, scorers, index, usageIndex }),
   };
 }
 
@@ -111,6 +124,13 @@ function selectNode(
     candidates.push({ ...candidate, score: meanScore(pipeline.scorers, candidate, req) });
   }
   return finish(req, rank(candidates), metrics, figures);
+}
+
+function fitOn(req: PlacementRequest, node: NodeView, pipeline: Pipeline): GpuFit | undefined {
+  if (firstRejection(pipeline.filters, node, req) !== undefined) return undefined;
+  const fit = fitGpus(node, req, pipeline.index);
+  if (!fit.fits || resourceShortage(node, req, pipeline.usageIndex) !== undefined) return undefined;
+  return fit;
 }
 
 function finish(

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { withStatementCache } from './sqlite-statement-cache.js';
+
+describe('SQLite statement cache', () => {
+  it('prepares each SQL text once, evicts the least recently used, and answers as before', () => {
+    const raw = new SqliteDatabase(':memory:');
+    const prepared: string[] = [];
+    const db = withStatementCache(
+      {
+        close: () => raw.close(),
+        prepare(sql) {
+          prepared.push(sql);
+          return raw.prepare(sql);
+        },
+      },
+      2,
+    );
+    db.prepare('create table t (x integer)').run([]);
+    db.prepare('insert into t values (?)').run([1]);
+    db.prepare('insert into t values (?)').run([2]);
+    assert.deepEqual(db.prepare('select x from t order by x').all([]), [{ x: 1 }, { x: 2 }]);
+    assert.deepEqual(prepared, [
+      'create table t (x integer)',
+      'insert into t values (?)',
+      'select x from t order by x',
+    ]);
+    // 1. Two kept: the create went first, so it is prepared anew; the select is still there.
+    db.prepare('create table u (y integer)').run([]);
+    db.prepare('select x from t order by x').all([]);
+    assert.equal(prepared.length, 4);
+    db.close();
+  });
+});

@@ -1,0 +1,149 @@
+// A fleet of fake node agents in one child process (so its CPU is not counted as the server's):
+// one HTTP server answering the agent API under /n/<nodeId>/…, keeping each node's containers
+// in memory. It also counts any GPU handed to two live containers of one node, and posts claim
+// bursts to the server on request (IPC), so the client's CPU is not the server's either.
+import { Buffer } from 'node:buffer';
+import http from 'node:http';
+
+const GPUS = Number(process.env.FLEET_GPUS ?? 8);
+/** nodeId → claimId → container info */
+const nodes = new Map();
+let doubleBooked = 0;
+let creates = 0;
+
+function containersOf(nodeId) {
+  let m = nodes.get(nodeId);
+  if (!m) nodes.set(nodeId, (m = new Map()));
+  return m;
+}
+
+function info(c) {
+  return {
+    id: c.id,
+    claim_id: c.claim_id,
+    image: c.image,
+    status: 'running',
+    gpu_ids: c.gpu_ids,
+    ports: {},
+    created: c.created,
+    started: c.created,
+    labels: {},
+    exit_code: null,
+    finished: null,
+    error: null,
+  };
+}
+
+function metrics(nodeId) {
+  const gpus = Array.from({ length: GPUS }, (_, id) => ({
+    id,
+    temperature_c: 40,
+    memory_total_mb: 143771,
+    memory_used_mb: 0,
+    name: 'NVIDIA H200',
+    uuid: `GPU-${nodeId}-${id}`,
+    busy: false,
+    usage_percent: 0,
+  }));
+  return {
+    node_id: nodeId,
+    cpu_usage_percent: 1,
+    memory_usage_percent: 1,
+    gpus,
+    system: {
+      cpu_usage_percent: 1,
+      memory_usage_percent: 1,
+      memory_total_mb: 1,
+      memory_used_mb: 1,
+      disk_usage_percent: 1,
+      load_average: [0, 0, 0],
+      uptime: 1,
+    },
+  };
+}
+
+function send(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(body === undefined ? '' : JSON.stringify(body));
+}
+
+function findContainer(m, id) {
+  if (id.startsWith('claim:')) return m.get(id.slice(6));
+  for (const c of m.values()) if (c.id === id) return c;
+  return undefined;
+}
+
+function create(nodeId, m, req, res) {
+  const existing = m.get(req.claim_id);
+  if (existing) return send(res, 200, { container_id: existing.id });
+  const used = new Set([...m.values()].flatMap((c) => c.gpu_ids));
+  if (req.gpu_ids.some((g) => used.has(g))) doubleBooked++;
+  creates++;
+  const c = {
+    id: `c-${nodeId}-${req.claim_id}`,
+    claim_id: req.claim_id,
+    image: req.image,
+    gpu_ids: req.gpu_ids,
+    created: Math.floor(Date.now() / 1000),
+  };
+  m.set(req.claim_id, c);
+  send(res, 201, { container_id: c.id });
+}
+
+function route(req, res, body) {
+  const m = /^\/n\/([^/]+)\/api\/v1\/(metrics|containers)(?:\/([^/?]+))?(?:\?.*)?$/.exec(req.url);
+  if (!m) return send(res, 404, { error: 'not found' });
+  const [, nodeId, what, id] = m;
+  if (what === 'metrics') return send(res, 200, metrics(nodeId));
+  const cs = containersOf(nodeId);
+  if (id === undefined) {
+    if (req.method === 'GET') return send(res, 200, [...cs.values()].map(info));
+    if (req.method === 'POST') return create(nodeId, cs, JSON.parse(body), res);
+    if (req.method === 'DELETE') {
+      const ids = [...cs.values()].map((c) => c.id);
+      cs.clear();
+      return send(res, 200, { container_ids: ids });
+    }
+  }
+  const c = findContainer(cs, decodeURIComponent(id ?? ''));
+  if (req.method === 'GET')
+    return c ? send(res, 200, info(c)) : send(res, 404, { error: 'no such container' });
+  if (req.method === 'DELETE') {
+    if (c) cs.delete(c.claim_id);
+    return send(res, 204);
+  }
+  send(res, 405, { error: 'method' });
+}
+
+async function postBurst({ url, token, count, concurrency, body }) {
+  let next = 0;
+  let failed = 0;
+  const started = Date.now();
+  async function worker() {
+    while (next < count) {
+      next++;
+      const r = await fetch(`${url}/api/gpu-claims`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).catch(() => undefined);
+      if (!r || r.status !== 201) failed++;
+      await r?.arrayBuffer();
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { failed, ms: Date.now() - started };
+}
+
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => route(req, res, Buffer.concat(chunks).toString()));
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => process.send({ kind: 'port', port: server.address().port }));
+process.on('message', (msg) => {
+  if (msg.kind === 'stats') process.send({ kind: 'stats', doubleBooked, creates });
+  if (msg.kind === 'post') postBurst(msg).then((r) => process.send({ kind: 'posted', ...r }));
+});
+process.on('disconnect', () => process.exit(0));
