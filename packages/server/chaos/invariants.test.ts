@@ -1,0 +1,146 @@
+// The chaos runner's invariant checker on hand-made snapshots: each invariant fires on the state
+// that breaks it, stays quiet on a healthy one, and tolerates transients only after faults end.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { convergence, createInvariantChecker, type RunnerKnowledge } from './invariants.js';
+import type { ClaimView, ContainerView, PhaseChange, Snapshot } from './observe.js';
+
+const claim = (id: string, over: Partial<ClaimView> = {}): ClaimView => ({
+  id,
+  phase: 'Running',
+  nodeId: 'n1',
+  gpuIds: [0],
+  containerId: `c-${id}`,
+  reason: 'Started',
+  deleting: false,
+  ...over,
+});
+const container = (claimId: string, over: Partial<ContainerView> = {}): ContainerView => ({
+  id: `c-${claimId}-000000000000`,
+  claimId,
+  nodeId: 'n1',
+  gpuIds: [0],
+  running: true,
+  ...over,
+});
+const snap = (
+  at: number,
+  claims: ClaimView[],
+  containers: ContainerView[],
+  changes: PhaseChange[] = [],
+): Snapshot => ({
+  at,
+  claims: new Map(claims.map((c) => [c.id, c])),
+  nodes: new Map([['n1', { hostname: 'node-1', status: 'Online' }]]),
+  containers,
+  changes,
+});
+const calm = (over: Partial<RunnerKnowledge> = {}): RunnerKnowledge => ({
+  acked: new Set(),
+  deleted: new Set(),
+  lastFaultEndedAt: 0,
+  faultActive: false,
+  ...over,
+});
+const kinds = (v: { kind: string }[]) => v.map((x) => x.kind).sort();
+
+test('a healthy cluster breaks nothing', () => {
+  const check = createInvariantChecker({ toleranceMs: 1_000 }).check;
+  const s = snap(
+    10_000,
+    [claim('a'), claim('b', { gpuIds: [1] })],
+    [container('a'), container('b', { gpuIds: [1] })],
+  );
+  assert.deepEqual(check(s, calm({ acked: new Set(['a', 'b']) })), []);
+});
+
+test('two live containers on one GPU are reported at once, even during a fault', () => {
+  const check = createInvariantChecker({ toleranceMs: 60_000 }).check;
+  const s = snap(1, [claim('a'), claim('b', { nodeId: 'n2' })], [container('a'), container('b')]);
+  assert.deepEqual(kinds(check(s, calm({ faultActive: true }))), ['gpu-double-booked-docker']);
+});
+
+test('two claims bound to one GPU in the database are reported', () => {
+  const check = createInvariantChecker({ toleranceMs: 1_000 }).check;
+  const s = snap(1, [claim('a'), claim('b', { phase: 'Scheduled' })], [container('a')]);
+  assert.deepEqual(kinds(check(s, calm())), ['gpu-double-booked-db']);
+});
+
+test('a Running claim without its container is tolerated only for the tolerance after the last fault', () => {
+  const check = createInvariantChecker({ toleranceMs: 5_000 }).check;
+  const gone = (at: number) => snap(at, [claim('a')], [container('a', { running: false })]);
+  assert.deepEqual(check(gone(1_000), calm({ faultActive: true })), []);
+  assert.deepEqual(check(gone(7_000), calm({ lastFaultEndedAt: 4_000 })), []);
+  assert.deepEqual(kinds(check(gone(9_500), calm({ lastFaultEndedAt: 4_000 }))), [
+    'running-without-container',
+  ]);
+});
+
+test('an acknowledged claim that disappears without a delete is lost; a deleted one is not', () => {
+  const check = createInvariantChecker({ toleranceMs: 1_000 }).check;
+  const s = snap(1, [], []);
+  assert.deepEqual(kinds(check(s, calm({ acked: new Set(['a', 'b']), deleted: new Set(['b']) }))), [
+    'claim-lost',
+  ]);
+});
+
+test('an orphan container (claim moved or gone) is reported once it outlives the tolerance', () => {
+  const check = createInvariantChecker({ toleranceMs: 2_000 }).check;
+  const s = (at: number) =>
+    snap(
+      at,
+      [claim('a', { phase: 'Pending', nodeId: null, gpuIds: [] })],
+      [container('a'), container('x', { gpuIds: [3] })],
+    );
+  assert.deepEqual(check(s(1_000), calm()), []);
+  assert.deepEqual(kinds(check(s(3_500), calm())), ['orphan-container', 'orphan-container']);
+});
+
+test('phase changes are checked against the allowed transitions', () => {
+  const check = createInvariantChecker({ toleranceMs: 1_000 }).check;
+  const ch = (rv: number, type: string, phase?: string): PhaseChange => ({
+    rv,
+    claimId: 'a',
+    type,
+    phase,
+  });
+  const ok = [
+    ch(1, 'ADDED', 'Pending'),
+    ch(2, 'MODIFIED', 'Scheduled'),
+    ch(3, 'MODIFIED', 'Running'),
+    ch(4, 'MODIFIED', 'Scheduled'),
+    ch(5, 'MODIFIED', 'Running'),
+    ch(6, 'MODIFIED', 'Terminating'),
+    ch(7, 'DELETED'),
+  ];
+  assert.deepEqual(check(snap(1, [], [], ok), calm()), []);
+  const bad = [ch(8, 'ADDED', 'Pending'), ch(9, 'MODIFIED', 'Running'), ch(10, 'DELETED')];
+  assert.deepEqual(kinds(check(snap(2, [], [], bad), calm())), [
+    'bad-transition',
+    'bad-transition',
+  ]);
+});
+
+test('convergence needs every live claim Running with one container or Pending with a reason', () => {
+  const s = snap(
+    1,
+    [
+      claim('a'),
+      claim('p', { phase: 'Pending', nodeId: null, gpuIds: [], reason: 'Unschedulable' }),
+    ],
+    [container('a')],
+  );
+  assert.equal(convergence(s, new Set()).converged, true);
+  const waiting = snap(
+    1,
+    [claim('a'), claim('d', { phase: 'Terminating', deleting: true })],
+    [container('a')],
+  );
+  const state = convergence(waiting, new Set(['d']));
+  assert.equal(state.converged, false);
+  assert.deepEqual([...state.settled], ['a']);
+  assert.equal(
+    convergence(snap(1, [claim('a')], [container('a')]), new Set(['a'])).converged,
+    false,
+  );
+});

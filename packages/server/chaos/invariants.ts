@@ -1,0 +1,217 @@
+// The invariants of docs/design.md §3, checked on every snapshot (observe.ts) while faults run.
+// Pure: the runner feeds snapshots and what it knows (acknowledged claims, its own deletions, when
+// the last fault ended); violations come back as data.
+import type { ClaimView, ContainerView, Snapshot } from './observe.js';
+
+/**
+ * ALLOWED_TRANSITIONS is used to check phase changes from the change log. It is read off
+ * controller/claim-decide.ts and claim-apply.ts: bind (Pending → Scheduled), create (→ Running),
+ * restart (Running → Scheduled), reschedule of a lost or drained node (→ Pending), fail, finish,
+ * and deletion, which always passes through Terminating before the row goes.
+ */
+export const ALLOWED_TRANSITIONS: Readonly<Record<string, readonly string[]>> = {
+  Pending: ['Scheduled', 'Terminating'],
+  Scheduled: ['Running', 'Pending', 'Failed', 'Terminating'],
+  Running: ['Scheduled', 'Pending', 'Succeeded', 'Failed', 'Terminating'],
+  Succeeded: ['Terminating'],
+  Failed: ['Terminating'],
+  Terminating: ['DELETED'],
+};
+
+/** InvariantKind is used to name each invariant a violation broke. */
+export type InvariantKind =
+  | 'gpu-double-booked-docker'
+  | 'gpu-double-booked-db'
+  | 'running-without-container'
+  | 'duplicate-containers'
+  | 'claim-lost'
+  | 'orphan-container'
+  | 'bad-transition';
+
+/** Violation is used to report one broken invariant with what both views showed. */
+export interface Violation {
+  kind: InvariantKind;
+  at: number;
+  message: string;
+}
+
+/** RunnerKnowledge is used to give the checker what only the runner knows. */
+export interface RunnerKnowledge {
+  /** Claims a create answered 201 for. */
+  acked: ReadonlySet<string>;
+  /** Claims the runner asked to delete (marked before the request is sent). */
+  deleted: ReadonlySet<string>;
+  /** When the last fault ended (process back, container killed); tolerances count from here. */
+  lastFaultEndedAt: number;
+  /** Whether a fault is active now: a process down or paused. */
+  faultActive: boolean;
+}
+
+/** CheckerOptions is used to set how long a transient state may last once faults are over. */
+export interface CheckerOptions {
+  /** A claim's container may be missing, or an orphan may stay, this long after the last fault. */
+  toleranceMs: number;
+}
+
+const liveOnNode = (containers: readonly ContainerView[]) => {
+  const byNode = new Map<string, ContainerView[]>();
+  for (const c of containers)
+    if (c.running) byNode.set(c.nodeId, [...(byNode.get(c.nodeId) ?? []), c]);
+  return byNode;
+};
+
+/** isOrphan is used the way the orphan sweep decides: no claim, or the claim is on another node. */
+export const isOrphan = (c: ContainerView, claims: ReadonlyMap<string, ClaimView>): boolean => {
+  const claim = claims.get(c.claimId);
+  return !claim || claim.nodeId !== c.nodeId;
+};
+
+/** createInvariantChecker is used once per run; check() is called on every snapshot. */
+export function createInvariantChecker(opts: CheckerOptions) {
+  const lastPhase = new Map<string, string>();
+  // Tolerated conditions: key → when first seen.
+  const seenSince = new Map<string, number>();
+
+  const tolerated = (
+    key: string,
+    now: number,
+    k: RunnerKnowledge,
+    active: Set<string>,
+  ): boolean => {
+    active.add(key);
+    const first = seenSince.get(key) ?? now;
+    seenSince.set(key, first);
+    if (k.faultActive) return true;
+    return now - Math.max(first, k.lastFaultEndedAt) < opts.toleranceMs;
+  };
+
+  return {
+    check(s: Snapshot, k: RunnerKnowledge): Violation[] {
+      const out: Violation[] = [];
+      const report = (kind: InvariantKind, message: string) =>
+        out.push({ kind, at: s.at, message });
+      const byNode = liveOnNode(s.containers);
+
+      // 1. No GPU index of a node held by two live containers (Docker's view) …
+      for (const [node, list] of byNode) {
+        const holder = new Map<number, string>();
+        for (const c of list)
+          for (const g of c.gpuIds) {
+            const other = holder.get(g);
+            if (other !== undefined && other !== c.claimId)
+              report(
+                'gpu-double-booked-docker',
+                `node ${node} GPU ${g}: containers of claims ${other} and ${c.claimId} both run`,
+              );
+            holder.set(g, c.claimId);
+          }
+      }
+      // … nor by two bound claims (the database's view).
+      const booked = new Map<string, string>();
+      for (const c of s.claims.values()) {
+        if (!c.nodeId) continue;
+        for (const g of c.gpuIds) {
+          const key = `${c.nodeId}/${g}`;
+          const other = booked.get(key);
+          if (other !== undefined)
+            report(
+              'gpu-double-booked-db',
+              `node ${c.nodeId} GPU ${g}: claims ${other} and ${c.id} are both bound to it`,
+            );
+          booked.set(key, c.id);
+        }
+      }
+
+      // 2. Every Running claim has exactly one container on its node.
+      const active = new Set<string>();
+      for (const c of s.claims.values()) {
+        if (c.phase !== 'Running' || !c.nodeId) continue;
+        const mine = (byNode.get(c.nodeId) ?? []).filter((x) => x.claimId === c.id);
+        if (mine.length > 1)
+          report(
+            'duplicate-containers',
+            `claim ${c.id} runs ${mine.length} containers on node ${c.nodeId}: ${mine.map((x) => x.id.slice(0, 12)).join(', ')}`,
+          );
+        if (mine.length === 0 && !tolerated(`missing/${c.id}/${c.containerId}`, s.at, k, active))
+          report(
+            'running-without-container',
+            `claim ${c.id} is Running on node ${c.nodeId} (container ${c.containerId?.slice(0, 12)}) but no container of it runs there`,
+          );
+      }
+
+      // 3. No acknowledged claim lost, unless the runner deleted it.
+      for (const id of k.acked)
+        if (!k.deleted.has(id) && !s.claims.has(id))
+          report(
+            'claim-lost',
+            `claim ${id} was acknowledged (201) and never deleted, but its row is gone`,
+          );
+
+      // 4. No container without a live claim on its node for longer than the sweep needs.
+      for (const c of s.containers)
+        if (c.running && isOrphan(c, s.claims) && !tolerated(`orphan/${c.id}`, s.at, k, active))
+          report(
+            'orphan-container',
+            `container ${c.id.slice(0, 12)} of claim ${c.claimId} still runs on node ${c.nodeId}; the claim is ${describe(s.claims.get(c.claimId))}`,
+          );
+
+      for (const key of [...seenSince.keys()]) if (!active.has(key)) seenSince.delete(key);
+
+      // 5. Phases move only along allowed transitions.
+      for (const ch of s.changes) {
+        const next = ch.type === 'DELETED' ? 'DELETED' : ch.phase;
+        if (next === undefined) continue;
+        const prev = lastPhase.get(ch.claimId);
+        if (prev === undefined) {
+          if (ch.type === 'ADDED' && next !== 'Pending')
+            report(
+              'bad-transition',
+              `claim ${ch.claimId} was created in phase ${next} (rv ${ch.rv})`,
+            );
+        } else if (prev !== next && !(ALLOWED_TRANSITIONS[prev] ?? []).includes(next)) {
+          report('bad-transition', `claim ${ch.claimId} moved ${prev} → ${next} (rv ${ch.rv})`);
+        }
+        if (next === 'DELETED') lastPhase.delete(ch.claimId);
+        else lastPhase.set(ch.claimId, next);
+      }
+      return out;
+    },
+  };
+}
+
+const describe = (c: ClaimView | undefined): string =>
+  c ? `${c.phase} on node ${c.nodeId ?? '(none)'}` : 'gone';
+
+/** ConvergenceState is used to say whether a snapshot is settled, and what still is not. */
+export interface ConvergenceState {
+  converged: boolean;
+  /** Claims that are settled: Running with its one container, or Pending with a reason. */
+  settled: Set<string>;
+  unsettled: string[];
+}
+
+/**
+ * convergence is used after the faults: every live claim Running or Pending with a reason, and
+ * every claim being deleted (or whose delete was accepted) gone, with its container.
+ */
+export function convergence(s: Snapshot, deleteAccepted: ReadonlySet<string>): ConvergenceState {
+  const byNode = liveOnNode(s.containers);
+  const settled = new Set<string>();
+  const unsettled: string[] = [];
+  for (const c of s.claims.values()) {
+    const mine = c.nodeId ? (byNode.get(c.nodeId) ?? []).filter((x) => x.claimId === c.id) : [];
+    const ok =
+      deleteAccepted.has(c.id) || c.deleting
+        ? false
+        : (c.phase === 'Running' && mine.length === 1) || (c.phase === 'Pending' && !!c.reason);
+    if (ok) settled.add(c.id);
+    else
+      unsettled.push(
+        `${c.id} ${c.phase}${c.deleting ? ' (deleting)' : ''} containers=${mine.length}`,
+      );
+  }
+  for (const c of s.containers)
+    if (c.running && isOrphan(c, s.claims))
+      unsettled.push(`orphan container ${c.id.slice(0, 12)} on ${c.nodeId}`);
+  return { converged: unsettled.length === 0, settled, unsettled };
+}
