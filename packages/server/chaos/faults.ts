@@ -105,66 +105,51 @@ export function createFaultInjector(
     procs.filter((p) => !busy.has(p.name) && p.isRunning());
   const serversDown = () => cluster.servers.filter((s) => busy.has(s.name)).length;
 
+  /** killThenRestart is used for every kill -9 fault of a process the runner restarts itself. */
+  const killThenRestart = async (
+    kind: FaultKind,
+    p: { name: string; kill9(): Promise<void>; start(): void | Promise<void> },
+    downMs: number,
+  ): Promise<boolean> => {
+    const r = begin(kind, p.name, `(kill -9, restart in ${(downMs / 1000).toFixed(1)} s)`);
+    await p.kill9();
+    later(p.name, downMs, async () => {
+      await p.start();
+      end(r, `${p.name} restarted`);
+    });
+    return true;
+  };
+  /** pauseFor is used for a SIGSTOP fault: a partition seen from the stopped side. */
+  const pauseFor = (kind: FaultKind, p: ManagedProcess, ms: number, past: string): boolean => {
+    const r = begin(kind, p.name, `(SIGSTOP for ${(ms / 1000).toFixed(1)} s, ${past})`);
+    p.pause();
+    later(p.name, ms, async () => {
+      p.resume();
+      end(r, `${p.name} resumed`);
+    });
+    return true;
+  };
+  const { leaseMs, nodeGraceMs } = CHAOS_TIMINGS;
+  const aServer = () => (serversDown() === 0 ? pick(free(cluster.servers)) : undefined);
+
   const inject: Record<FaultKind, () => Promise<boolean>> = {
     async 'server-kill'() {
-      const s = serversDown() === 0 ? pick(free(cluster.servers)) : undefined;
-      if (!s) return false;
-      const down = between(rand, 1_000, 6_000);
-      const r = begin('server-kill', s.name, `(kill -9, restart in ${(down / 1000).toFixed(1)} s)`);
-      await s.kill9();
-      later(s.name, down, async () => {
-        s.start();
-        end(r, `${s.name} restarted`);
-      });
-      return true;
+      const s = aServer();
+      return !!s && killThenRestart('server-kill', s, between(rand, 1_000, 6_000));
     },
     async 'server-stop'() {
-      const s = serversDown() === 0 ? pick(free(cluster.servers)) : undefined;
-      if (!s) return false;
-      const ms = between(rand, CHAOS_TIMINGS.leaseMs + 1_000, CHAOS_TIMINGS.leaseMs + 4_000);
-      const r = begin(
-        'server-stop',
-        s.name,
-        `(SIGSTOP for ${(ms / 1000).toFixed(1)} s, lease ${CHAOS_TIMINGS.leaseMs / 1000} s)`,
-      );
-      s.pause();
-      later(s.name, ms, async () => {
-        s.resume();
-        end(r, `${s.name} resumed`);
-      });
-      return true;
+      const s = aServer();
+      const ms = between(rand, leaseMs + 1_000, leaseMs + 4_000);
+      return !!s && pauseFor('server-stop', s, ms, `lease ${leaseMs / 1000} s`);
     },
     async 'agent-kill'() {
       const a = pick(free(cluster.agents));
-      if (!a) return false;
-      const down = between(rand, 1_000, CHAOS_TIMINGS.nodeGraceMs + 3_000);
-      const r = begin('agent-kill', a.name, `(kill -9, restart in ${(down / 1000).toFixed(1)} s)`);
-      await a.kill9();
-      later(a.name, down, async () => {
-        a.start();
-        end(r, `${a.name} restarted`);
-      });
-      return true;
+      return !!a && killThenRestart('agent-kill', a, between(rand, 1_000, nodeGraceMs + 3_000));
     },
     async 'agent-stop'() {
       const a = pick(free(cluster.agents));
-      if (!a) return false;
-      const ms = between(
-        rand,
-        CHAOS_TIMINGS.nodeGraceMs + 1_000,
-        CHAOS_TIMINGS.nodeGraceMs + 4_000,
-      );
-      const r = begin(
-        'agent-stop',
-        a.name,
-        `(SIGSTOP for ${(ms / 1000).toFixed(1)} s, node grace ${CHAOS_TIMINGS.nodeGraceMs / 1000} s)`,
-      );
-      a.pause();
-      later(a.name, ms, async () => {
-        a.resume();
-        end(r, `${a.name} resumed`);
-      });
-      return true;
+      const ms = between(rand, nodeGraceMs + 1_000, nodeGraceMs + 4_000);
+      return !!a && pauseFor('agent-stop', a, ms, `node grace ${nodeGraceMs / 1000} s`);
     },
     async 'frpc-kill'() {
       const i = Math.floor(rand() * cluster.agents.length);
@@ -182,29 +167,11 @@ export function createFaultInjector(
     },
     async 'frps-kill'() {
       if (busy.has('frps') || !cluster.frps.isRunning()) return false;
-      const down = between(rand, 1_000, 4_000);
-      const r = begin('frps-kill', 'frps', `(kill -9, restart in ${(down / 1000).toFixed(1)} s)`);
-      await cluster.frps.kill9();
-      later('frps', down, async () => {
-        cluster.frps.start();
-        end(r, 'frps restarted');
-      });
-      return true;
+      return killThenRestart('frps-kill', cluster.frps, between(rand, 1_000, 4_000));
     },
     async 'mariadb-kill'() {
       if (busy.has('mariadb') || !cluster.mariadb.isRunning()) return false;
-      const down = between(rand, 1_000, 4_000);
-      const r = begin(
-        'mariadb-kill',
-        'mariadb',
-        `(kill -9, restart in ${(down / 1000).toFixed(1)} s)`,
-      );
-      await cluster.mariadb.kill9();
-      later('mariadb', down, async () => {
-        await cluster.mariadb.start();
-        end(r, 'mariadb restarted');
-      });
-      return true;
+      return killThenRestart('mariadb-kill', cluster.mariadb, between(rand, 1_000, 4_000));
     },
     async 'container-kill'() {
       const running = (await readContainers(cluster.docker.socket, cluster.runLabel)).filter(
