@@ -170,13 +170,13 @@ export async function startChaosCluster(
   const agents = agentDirs.map((dataDir, i) =>
     createProcess(
       {
-        name: `agent-${i}`,
+        name: `node-${i}`,
         command: process.execPath,
         args: ['--import', 'tsx', join(root, 'packages', 'server', 'chaos', 'agent-process.ts')],
         cwd: root,
         env: {
           ...process.env,
-          CHAOS_AGENT_NAME: `chaos-node-${i}`,
+          CHAOS_AGENT_NAME: `node-${i}`,
           CHAOS_RUN_LABEL: runLabel,
           CHAOS_SERVER_URL: serverUrl,
           CHAOS_JOIN_TOKEN: joinToken,

@@ -34,6 +34,8 @@ export interface FaultRecord {
   n: number;
   kind: FaultKind;
   target: string;
+  /** Which node's cleanup it can hold up: a node's hostname, or 'all' (frps, MariaDB, a replica). */
+  scope: string;
   startedAt: number;
   /** When the target was back (restarted, resumed); the start time for instant faults. */
   endedAt: number | undefined;
@@ -47,8 +49,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** FaultInjector is used by the runner: start it, stop it, read its log. */
 export interface FaultInjector {
   readonly log: readonly FaultRecord[];
-  /** Whether any process is down or paused right now (a fault has not ended). */
-  active(): boolean;
+  /** quietSince is used by the invariants: see RunnerKnowledge.quietSince. */
+  quietSince(host: string): number;
   lastEndedAt(): number;
   /** run is used to inject faults until the deadline, then wait until every one has ended. */
   run(deadline: number): Promise<void>;
@@ -70,11 +72,12 @@ export function createFaultInjector(
   let stopped = false;
   const stamp = (at: number): string => `+${((at - t0) / 1000).toFixed(1)}s`;
 
-  const begin = (kind: FaultKind, target: string, detail: string): FaultRecord => {
+  const begin = (kind: FaultKind, target: string, scope: string, detail: string): FaultRecord => {
     const r: FaultRecord = {
       n: log.length + 1,
       kind,
       target,
+      scope,
       startedAt: Date.now(),
       endedAt: undefined,
       detail,
@@ -105,13 +108,21 @@ export function createFaultInjector(
     procs.filter((p) => !busy.has(p.name) && p.isRunning());
   const serversDown = () => cluster.servers.filter((s) => busy.has(s.name)).length;
 
+  // Agents are named after their node's hostname; every other process concerns all nodes.
+  const scopeOf = (name: string): string =>
+    cluster.agents.some((a) => a.name === name) ? name : 'all';
   /** killThenRestart is used for every kill -9 fault of a process the runner restarts itself. */
   const killThenRestart = async (
     kind: FaultKind,
     p: { name: string; kill9(): Promise<void>; start(): void | Promise<void> },
     downMs: number,
   ): Promise<boolean> => {
-    const r = begin(kind, p.name, `(kill -9, restart in ${(downMs / 1000).toFixed(1)} s)`);
+    const r = begin(
+      kind,
+      p.name,
+      scopeOf(p.name),
+      `(kill -9, restart in ${(downMs / 1000).toFixed(1)} s)`,
+    );
     await p.kill9();
     later(p.name, downMs, async () => {
       await p.start();
@@ -121,7 +132,12 @@ export function createFaultInjector(
   };
   /** pauseFor is used for a SIGSTOP fault: a partition seen from the stopped side. */
   const pauseFor = (kind: FaultKind, p: ManagedProcess, ms: number, past: string): boolean => {
-    const r = begin(kind, p.name, `(SIGSTOP for ${(ms / 1000).toFixed(1)} s, ${past})`);
+    const r = begin(
+      kind,
+      p.name,
+      scopeOf(p.name),
+      `(SIGSTOP for ${(ms / 1000).toFixed(1)} s, ${past})`,
+    );
     p.pause();
     later(p.name, ms, async () => {
       p.resume();
@@ -159,6 +175,7 @@ export function createFaultInjector(
       const r = begin(
         'frpc-kill',
         `frpc of ${agent.name}`,
+        agent.name,
         `(kill -9 pid ${pid}; the agent restarts it)`,
       );
       process.kill(pid, 'SIGKILL');
@@ -182,6 +199,7 @@ export function createFaultInjector(
       const r = begin(
         'container-kill',
         `container ${c.id.slice(0, 12)}`,
+        c.host,
         `(docker kill; claim ${c.claimId})`,
       );
       await dockerCall(cluster.docker.socket, 'POST', `/containers/${c.id}/kill`).catch(() => '');
@@ -198,7 +216,12 @@ export function createFaultInjector(
 
   return {
     log,
-    active: () => busy.size > 0,
+    quietSince(host) {
+      let since = t0;
+      for (const f of log)
+        if (f.scope === 'all' || f.scope === host) since = Math.max(since, f.endedAt ?? Infinity);
+      return since;
+    },
     lastEndedAt: () => lastEnded,
     async run(deadline) {
       while (!stopped && Date.now() < deadline) {

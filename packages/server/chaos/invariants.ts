@@ -41,13 +41,15 @@ export interface RunnerKnowledge {
   acked: ReadonlySet<string>;
   /** Claims the runner asked to delete (marked before the request is sent). */
   deleted: ReadonlySet<string>;
-  /** When the last fault ended (process back, container killed); tolerances count from here. */
-  lastFaultEndedAt: number;
-  /** Whether a fault is active now: a process down or paused. */
-  faultActive: boolean;
+  /**
+   * quietSince is used to ask since when nothing that could hold up a node's cleanup has been
+   * wrong: no fault of its agent, its frpc or its containers, of frps, MariaDB or a replica.
+   * +Infinity while such a fault is active. Tolerances count from here.
+   */
+  quietSince(host: string): number;
 }
 
-/** CheckerOptions is used to set how long a transient state may last once faults are over. */
+/** CheckerOptions is used to set how long a transient state may last once its faults are over. */
 export interface CheckerOptions {
   /** A claim's container may be missing, or an orphan may stay, this long after the last fault. */
   toleranceMs: number;
@@ -75,14 +77,13 @@ export function createInvariantChecker(opts: CheckerOptions) {
   const tolerated = (
     key: string,
     now: number,
-    k: RunnerKnowledge,
+    quietSince: number,
     active: Set<string>,
   ): boolean => {
     active.add(key);
     const first = seenSince.get(key) ?? now;
     seenSince.set(key, first);
-    if (k.faultActive) return true;
-    return now - Math.max(first, k.lastFaultEndedAt) < opts.toleranceMs;
+    return now - Math.max(first, quietSince) < opts.toleranceMs;
   };
 
   return {
@@ -132,7 +133,9 @@ export function createInvariantChecker(opts: CheckerOptions) {
             'duplicate-containers',
             `claim ${c.id} runs ${mine.length} containers on node ${c.nodeId}: ${mine.map((x) => x.id.slice(0, 12)).join(', ')}`,
           );
-        if (mine.length === 0 && !tolerated(`missing/${c.id}/${c.containerId}`, s.at, k, active))
+        const host = s.nodes.get(c.nodeId)?.hostname ?? '';
+        const key = `missing/${c.id}/${c.containerId}`;
+        if (mine.length === 0 && !tolerated(key, s.at, k.quietSince(host), active))
           report(
             'running-without-container',
             `claim ${c.id} is Running on node ${c.nodeId} (container ${c.containerId?.slice(0, 12)}) but no container of it runs there`,
@@ -149,7 +152,11 @@ export function createInvariantChecker(opts: CheckerOptions) {
 
       // 4. No container without a live claim on its node for longer than the sweep needs.
       for (const c of s.containers)
-        if (c.running && isOrphan(c, s.claims) && !tolerated(`orphan/${c.id}`, s.at, k, active))
+        if (
+          c.running &&
+          isOrphan(c, s.claims) &&
+          !tolerated(`orphan/${c.id}`, s.at, k.quietSince(c.host), active)
+        )
           report(
             'orphan-container',
             `container ${c.id.slice(0, 12)} of claim ${c.claimId} still runs on node ${c.nodeId}; the claim is ${describe(s.claims.get(c.claimId))}`,

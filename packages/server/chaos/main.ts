@@ -65,8 +65,7 @@ function startChecks(
         const found = checker.check(snap, {
           acked: workload.acked,
           deleted: workload.deleted,
-          lastFaultEndedAt: faults.lastEndedAt(),
-          faultActive: faults.active(),
+          quietSince: faults.quietSince,
         });
         for (const v of found) {
           state.violations.push(v);

@@ -48,6 +48,8 @@ export interface ContainerView {
   id: string;
   claimId: string;
   nodeId: string;
+  /** The hostname of the agent that created it (its process is named so too). */
+  host: string;
   gpuIds: number[];
   running: boolean;
 }
@@ -114,6 +116,7 @@ export async function readContainers(socket: string, runLabel: string): Promise<
     id: c.Id,
     claimId: c.Labels['utopia.claim_id'] ?? '',
     nodeId: c.Labels['utopia.node_id'] ?? '',
+    host: c.Labels['utopia.chaos-node'] ?? '',
     gpuIds: parseIds(c.Labels['utopia.gpu_ids']),
     running: c.State === 'running' || c.State === 'paused' || c.State === 'restarting',
   }));
