@@ -37,8 +37,8 @@ export interface Violation {
 
 /** RunnerKnowledge is used to give the checker what only the runner knows. */
 export interface RunnerKnowledge {
-  /** Claims a create answered 201 for. */
-  acked: ReadonlySet<string>;
+  /** Claims a create answered 201 for, with when the answer came. */
+  acked: ReadonlyMap<string, number>;
   /** Claims the runner asked to delete (marked before the request is sent). */
   deleted: ReadonlySet<string>;
   /**
@@ -143,8 +143,8 @@ export function createInvariantChecker(opts: CheckerOptions) {
       }
 
       // 3. No acknowledged claim lost, unless the runner deleted it.
-      for (const id of k.acked)
-        if (!k.deleted.has(id) && !s.claims.has(id))
+      for (const [id, ackedAt] of k.acked)
+        if (ackedAt < s.readFrom && !k.deleted.has(id) && !s.claims.has(id))
           report(
             'claim-lost',
             `claim ${id} was acknowledged (201) and never deleted, but its row is gone`,

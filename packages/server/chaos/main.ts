@@ -44,6 +44,7 @@ function startChecks(
   const observer = createObserver(cluster.db, cluster.docker.socket, cluster.runLabel);
   const checker = createInvariantChecker({ toleranceMs: TOLERANCE_MS });
   let running = true;
+  const printed = new Set<string>();
   const state: CheckLoop = {
     violations: [],
     checks: 0,
@@ -69,7 +70,9 @@ function startChecks(
         });
         for (const v of found) {
           state.violations.push(v);
-          printViolation(v, args.seed, faults.log, snap);
+          // Each distinct violation is printed once; later checks only count it again.
+          if (!printed.has(v.message)) printViolation(v, args.seed, faults.log, snap);
+          printed.add(v.message);
         }
         if (found.length > 0) onViolation();
       }

@@ -65,6 +65,8 @@ export interface PhaseChange {
 /** Snapshot is used as one reading of both views. */
 export interface Snapshot {
   at: number;
+  /** When the reading began: only what was acknowledged before it must be in it. */
+  readFrom: number;
   claims: Map<string, ClaimView>;
   nodes: Map<string, { hostname: string; status: string }>;
   containers: ContainerView[];
@@ -131,6 +133,7 @@ export function createObserver(db: Pool, socket: string, runLabel: string) {
   };
   return {
     async read(): Promise<Snapshot> {
+      const readFrom = Date.now();
       // Docker first, then the database: a container created in between then has its claim row.
       const containers = await readContainers(socket, runLabel);
       const changes = rowsOf(
@@ -154,6 +157,7 @@ export function createObserver(db: Pool, socket: string, runLabel: string) {
       lastRv = changes.at(-1)?.rv ?? lastRv;
       return {
         at: Date.now(),
+        readFrom,
         containers,
         changes,
         claims: new Map(

@@ -101,8 +101,9 @@ export function buildReport(input: {
   const byKind: Record<string, number> = {};
   for (const f of input.faults) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
   const violationKinds: Record<string, number> = {};
-  for (const v of input.checks.violations)
-    violationKinds[v.kind] = (violationKinds[v.kind] ?? 0) + 1;
+  // A state that stays broken is reported by every check: count each distinct violation once.
+  const distinct = [...new Map(input.checks.violations.map((v) => [v.message, v])).values()];
+  for (const v of distinct) violationKinds[v.kind] = (violationKinds[v.kind] ?? 0) + 1;
   const sorted = [...input.conv.perClaimMs].sort((a, b) => a - b);
   return {
     seed: input.args.seed,
@@ -117,9 +118,9 @@ export function buildReport(input: {
     faultsTotal: input.faults.length,
     checks: input.checks.checks,
     checksSkipped: input.checks.unreadable,
-    violations: input.checks.violations.length,
+    violations: distinct.length,
     violationKinds,
-    claimsLost: input.checks.violations.filter((v) => v.kind === 'claim-lost').length,
+    claimsLost: distinct.filter((v) => v.kind === 'claim-lost').length,
     converged: input.conv.convergedMs !== undefined,
     convergenceLimitS: input.convergeLimitMs / 1000,
     convergedAfterS: seconds(input.conv.convergedMs),

@@ -5,7 +5,8 @@ import type { ChaosApi } from './api.js';
 
 /** Workload is used by the runner to drive claims and to read what was acknowledged. */
 export interface Workload {
-  readonly acked: ReadonlySet<string>;
+  /** Acknowledged creates: claim id → when the 201 arrived. */
+  readonly acked: ReadonlyMap<string, number>;
   readonly deleted: ReadonlySet<string>;
   /** Claims whose delete the server accepted: these must disappear. */
   readonly deleteAccepted: ReadonlySet<string>;
@@ -30,7 +31,7 @@ export function createWorkload(
   image: string,
   targetLive: number,
 ): Workload {
-  const acked = new Set<string>();
+  const acked = new Map<string, number>();
   const deleted = new Set<string>();
   const deleteAccepted = new Set<string>();
   const refusedByStatus = new Map<number, number>();
@@ -47,7 +48,7 @@ export function createWorkload(
     track(
       api.createClaim(`chaos-${n}`, gpus, image).then((r) => {
         if (r.acked) {
-          acked.add(r.id);
+          acked.set(r.id, Date.now());
           live.push(r.id);
           c.created++;
         } else {
