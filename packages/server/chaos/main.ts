@@ -150,7 +150,14 @@ async function main(): Promise<number> {
       TEST_IMAGE,
       Math.round(args.agents * cluster.gpusPerNode * 0.5),
     );
-    const checks = startChecks(cluster, faults, workload, args, () => faults.stop());
+    const stopEarly = (): void => {
+      faults.stop();
+      workload.stop();
+    };
+    // A violation, or Ctrl-C, ends the faults and the load at once; teardown runs as usual.
+    process.once('SIGINT', stopEarly);
+    process.once('SIGTERM', stopEarly);
+    const checks = startChecks(cluster, faults, workload, args, stopEarly);
     await Promise.all([faults.run(deadline), workload.run(deadline)]);
     const quietSince = Math.max(faults.lastEndedAt(), Date.now());
     print(

@@ -20,6 +20,7 @@ export interface Workload {
     deletesAccepted: number;
   };
   run(deadline: number): Promise<void>;
+  stop(): void;
 }
 
 const MAX_IN_FLIGHT = 4;
@@ -38,6 +39,7 @@ export function createWorkload(
   const live: string[] = [];
   const c = { createsSent: 0, created: 0, createsRefused: 0, deletesSent: 0, deletesAccepted: 0 };
   const inFlight = new Set<Promise<void>>();
+  let stopped = false;
   const track = (p: Promise<void>): void => {
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
@@ -80,8 +82,11 @@ export function createWorkload(
     deleteAccepted,
     refusedByStatus,
     counts: () => ({ ...c }),
+    stop() {
+      stopped = true;
+    },
     async run(deadline) {
-      while (Date.now() < deadline) {
+      while (!stopped && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 300 + rand() * 900));
         if (inFlight.size >= MAX_IN_FLIGHT) continue;
         // Below the target, mostly creates; above it, mostly deletes: the cluster stays near full.
