@@ -51,6 +51,7 @@ npm test
 # 4 agents; it reuses DOCKER_HOST): 3 minutes of faults with a fixed seed, then convergence
 # (about 5 minutes in all). Node 20 pass only. docs/reliability.md explains the figures.
 echo "== chaos run (3 min, seed 14)"
+npx tsc -p packages/server/chaos # tsx runs it without a type check
 npm run chaos -- --minutes 3 --seed 14
 
 echo "== real-GPU end-to-end script, dry run (simulated GPU, synthetic CDI spec; ~10 s)"
