@@ -118,26 +118,46 @@ test('an orphan container (claim moved or gone) is reported once it outlives the
   assert.deepEqual(kinds(check(s(3_500), calm())), ['orphan-container', 'orphan-container']);
 });
 
-test('phase changes are checked against the allowed transitions', () => {
+test('phase changes are checked against the allowed transitions, in version order', () => {
   const check = createInvariantChecker({ toleranceMs: 1_000 }).check;
-  const ch = (rv: number, type: string, phase?: string): PhaseChange => ({
+  const ch = (
+    rv: number,
+    claimId: string,
+    version: number,
+    type: string,
+    phase?: string,
+  ): PhaseChange => ({
     rv,
-    claimId: 'a',
+    claimId,
+    version,
     type,
     phase,
   });
   const ok = [
-    ch(1, 'ADDED', 'Pending'),
-    ch(2, 'MODIFIED', 'Scheduled'),
-    ch(3, 'MODIFIED', 'Running'),
-    ch(4, 'MODIFIED', 'Scheduled'),
-    ch(5, 'MODIFIED', 'Running'),
-    ch(6, 'MODIFIED', 'Terminating'),
-    ch(7, 'DELETED'),
+    ch(1, 'a', 1, 'ADDED', 'Pending'),
+    ch(2, 'a', 2, 'MODIFIED', 'Scheduled'),
+    ch(3, 'a', 3, 'MODIFIED', 'Running'),
+    ch(4, 'a', 4, 'MODIFIED', 'Scheduled'),
+    ch(5, 'a', 5, 'MODIFIED', 'Running'),
+    ch(6, 'a', 6, 'MODIFIED', 'Terminating'),
+    ch(7, 'a', 6, 'DELETED'),
   ];
   assert.deepEqual(check(snap(1, [], [], ok), calm()), []);
-  const bad = [ch(8, 'ADDED', 'Pending'), ch(9, 'MODIFIED', 'Running'), ch(10, 'DELETED')];
-  assert.deepEqual(kinds(check(snap(2, [], [], bad), calm())), [
+  // A row that commits after a later one (auto-increment rvs) is waited for, not skipped.
+  assert.deepEqual(
+    check(
+      snap(2, [], [], [ch(10, 'b', 1, 'ADDED', 'Pending'), ch(12, 'b', 3, 'MODIFIED', 'Running')]),
+      calm(),
+    ),
+    [],
+  );
+  assert.deepEqual(check(snap(3, [], [], [ch(11, 'b', 2, 'MODIFIED', 'Scheduled')]), calm()), []);
+  const bad = [
+    ch(20, 'c', 1, 'ADDED', 'Pending'),
+    ch(21, 'c', 2, 'MODIFIED', 'Running'),
+    ch(22, 'c', 2, 'DELETED'),
+  ];
+  assert.deepEqual(kinds(check(snap(4, [], [], bad), calm())), [
     'bad-transition',
     'bad-transition',
   ]);

@@ -1,7 +1,7 @@
 // The invariants of docs/design.md §3, checked on every snapshot (observe.ts) while faults run.
 // Pure: the runner feeds snapshots and what it knows (acknowledged claims, its own deletions, when
 // the last fault ended); violations come back as data.
-import type { ClaimView, ContainerView, Snapshot } from './observe.js';
+import type { ClaimView, ContainerView, PhaseChange, Snapshot } from './observe.js';
 
 /**
  * ALLOWED_TRANSITIONS is used to check phase changes from the change log. It is read off
@@ -17,6 +17,8 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<string, readonly string[]>> = 
   Failed: ['Terminating'],
   Terminating: ['DELETED'],
 };
+
+const GAP_MS = 30_000;
 
 /** InvariantKind is used to name each invariant a violation broke. */
 export type InvariantKind =
@@ -71,6 +73,64 @@ export const isOrphan = (c: ContainerView, claims: ReadonlyMap<string, ClaimView
 /** createInvariantChecker is used once per run; check() is called on every snapshot. */
 export function createInvariantChecker(opts: CheckerOptions) {
   const lastPhase = new Map<string, string>();
+  const lastVersion = new Map<string, number>();
+  // Change-log rows that came before the row preceding them: held until it comes, or for at most
+  // GAP_MS (a rolled-back write leaves a hole), then taken without checking the step into them.
+  const held = new Map<string, { ch: PhaseChange; since: number }[]>();
+  const follows = (ch: PhaseChange): boolean => {
+    const v = lastVersion.get(ch.claimId);
+    if (v === undefined) return ch.type === 'ADDED';
+    return ch.type === 'DELETED' ? ch.version === v : ch.version === v + 1;
+  };
+  const isStale = (ch: PhaseChange): boolean => {
+    const v = lastVersion.get(ch.claimId);
+    return v !== undefined && (ch.version < v || (ch.version === v && ch.type !== 'DELETED'));
+  };
+  const record = (ch: PhaseChange, next: string): void => {
+    if (next === 'DELETED') {
+      lastPhase.delete(ch.claimId);
+      lastVersion.delete(ch.claimId);
+    } else {
+      lastPhase.set(ch.claimId, next);
+      lastVersion.set(ch.claimId, ch.version);
+    }
+  };
+  const step = (ch: PhaseChange, report: (kind: InvariantKind, message: string) => void) => {
+    const next = ch.type === 'DELETED' ? 'DELETED' : ch.phase;
+    if (next === undefined) return;
+    const prev = lastPhase.get(ch.claimId);
+    if (prev === undefined) {
+      if (ch.type === 'ADDED' && next !== 'Pending')
+        report('bad-transition', `claim ${ch.claimId} was created in phase ${next} (rv ${ch.rv})`);
+    } else if (prev !== next && !(ALLOWED_TRANSITIONS[prev] ?? []).includes(next)) {
+      report(
+        'bad-transition',
+        `claim ${ch.claimId} moved ${prev} → ${next} (rv ${ch.rv}, version ${ch.version})`,
+      );
+    }
+    record(ch, next);
+  };
+  const checkTransitions = (
+    changes: readonly PhaseChange[],
+    now: number,
+    report: (kind: InvariantKind, message: string) => void,
+  ): void => {
+    for (const ch of changes)
+      held.set(ch.claimId, [...(held.get(ch.claimId) ?? []), { ch, since: now }]);
+    for (const [id, list] of held) {
+      list.sort((a, b) => a.ch.version - b.ch.version || (a.ch.type === 'DELETED' ? 1 : -1));
+      for (let head = list[0]; head; head = list[0]) {
+        if (isStale(head.ch)) {
+          // already passed
+        } else if (follows(head.ch)) step(head.ch, report);
+        else if (now - head.since >= GAP_MS)
+          record(head.ch, head.ch.type === 'DELETED' ? 'DELETED' : (head.ch.phase ?? ''));
+        else break;
+        list.shift();
+      }
+      if (list.length === 0) held.delete(id);
+    }
+  };
   // Tolerated conditions: key → when first seen.
   const seenSince = new Map<string, number>();
 
@@ -164,23 +224,8 @@ export function createInvariantChecker(opts: CheckerOptions) {
 
       for (const key of [...seenSince.keys()]) if (!active.has(key)) seenSince.delete(key);
 
-      // 5. Phases move only along allowed transitions.
-      for (const ch of s.changes) {
-        const next = ch.type === 'DELETED' ? 'DELETED' : ch.phase;
-        if (next === undefined) continue;
-        const prev = lastPhase.get(ch.claimId);
-        if (prev === undefined) {
-          if (ch.type === 'ADDED' && next !== 'Pending')
-            report(
-              'bad-transition',
-              `claim ${ch.claimId} was created in phase ${next} (rv ${ch.rv})`,
-            );
-        } else if (prev !== next && !(ALLOWED_TRANSITIONS[prev] ?? []).includes(next)) {
-          report('bad-transition', `claim ${ch.claimId} moved ${prev} → ${next} (rv ${ch.rv})`);
-        }
-        if (next === 'DELETED') lastPhase.delete(ch.claimId);
-        else lastPhase.set(ch.claimId, next);
-      }
+      // 5. Phases move only along allowed transitions, taken in each claim's version order.
+      checkTransitions(s.changes, s.at, report);
       return out;
     },
   };

@@ -22,6 +22,7 @@ const NodeRowSchema = Type.Object({
 const ChangeRowSchema = Type.Object({
   rv: Type.Number(),
   object_id: Type.String(),
+  object_version: Type.Number(),
   type: Type.String(),
   object: Type.String(),
 });
@@ -58,6 +59,8 @@ export interface ContainerView {
 export interface PhaseChange {
   rv: number;
   claimId: string;
+  /** The claim's version after the write (its last one for DELETED). */
+  version: number;
   type: string;
   phase: string | undefined;
 }
@@ -124,9 +127,17 @@ export async function readContainers(socket: string, runLabel: string): Promise<
   }));
 }
 
-/** createObserver is used to read snapshots; it remembers how far it read the change log. */
+/**
+ * REREAD_RVS is used to read the change log again from a little below the highest rv seen: rv is
+ * an auto-increment, handed out at insert and visible at commit, so a row can appear after rows
+ * with higher rvs (seen in a 25-minute run: a claim's Scheduled row came after a later claim's).
+ */
+const REREAD_RVS = 500;
+
+/** createObserver is used to read snapshots; it remembers which change-log rows it returned. */
 export function createObserver(db: Pool, socket: string, runLabel: string) {
   let lastRv = 0;
+  const seen = new Set<number>();
   const query = async (sql: string, params: unknown[] = []): Promise<unknown> => {
     const [rows] = await db.query(sql, params);
     return rows;
@@ -140,13 +151,15 @@ export function createObserver(db: Pool, socket: string, runLabel: string) {
         ChangeRowSchema,
         await query(
           "SELECT rv, object_id, type, object FROM resource_changes WHERE kind = 'GpuClaim' AND rv > ? ORDER BY rv",
-          [lastRv],
+          [Math.max(0, lastRv - REREAD_RVS)],
         ),
-      ).map((r) => {
-        const obj: unknown = r.type === 'DELETED' ? undefined : JSON.parse(r.object);
-        const phase = Value.Check(ClaimObjectSchema, obj) ? obj.status.phase : undefined;
-        return { rv: r.rv, claimId: r.object_id, type: r.type, phase };
-      });
+      )
+        .filter((r) => !seen.has(r.rv))
+        .map((r) => {
+          const obj: unknown = r.type === 'DELETED' ? undefined : JSON.parse(r.object);
+          const phase = Value.Check(ClaimObjectSchema, obj) ? obj.status.phase : undefined;
+          return { rv: r.rv, claimId: r.object_id, version: r.object_version, type: r.type, phase };
+        });
       const claimRows = rowsOf(
         ClaimRowSchema,
         await query(
@@ -154,7 +167,11 @@ export function createObserver(db: Pool, socket: string, runLabel: string) {
         ),
       );
       const nodeRows = rowsOf(NodeRowSchema, await query('SELECT id, hostname, status FROM nodes'));
-      lastRv = changes.at(-1)?.rv ?? lastRv;
+      for (const c of changes) {
+        seen.add(c.rv);
+        lastRv = Math.max(lastRv, c.rv);
+      }
+      for (const rv of seen) if (rv < lastRv - 2 * REREAD_RVS) seen.delete(rv);
       return {
         at: Date.now(),
         readFrom,
