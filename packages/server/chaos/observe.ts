@@ -150,7 +150,7 @@ export function createObserver(db: Pool, socket: string, runLabel: string) {
       const changes = rowsOf(
         ChangeRowSchema,
         await query(
-          "SELECT rv, object_id, type, object FROM resource_changes WHERE kind = 'GpuClaim' AND rv > ? ORDER BY rv",
+          "SELECT rv, object_id, object_version, type, object FROM resource_changes WHERE kind = 'GpuClaim' AND rv > ? ORDER BY rv",
           [Math.max(0, lastRv - REREAD_RVS)],
         ),
       )
