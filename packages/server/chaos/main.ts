@@ -178,7 +178,10 @@ async function main(): Promise<number> {
     });
     printReport(report);
     if (args.report) writeFileSync(args.report, `${JSON.stringify(report, null, 2)}\n`);
-    ok = report.violations === 0 && report.converged && report.claimsLost === 0;
+    // A run whose views were mostly unreadable checked nothing: that fails too.
+    const checkedEnough = report.checks > report.checksSkipped;
+    ok = report.violations === 0 && report.converged && report.claimsLost === 0 && checkedEnough;
+    if (!checkedEnough) print('chaos: most invariant checks could not read both views');
   } catch (e) {
     print(`chaos: run failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   } finally {
