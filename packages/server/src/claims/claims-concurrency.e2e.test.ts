@@ -104,20 +104,19 @@ for (const dbKind of testDatabases()) {
           await new Promise((r) => setTimeout(r, 100));
         }
       })();
+      let settled: GpuClaim[];
       try {
-        await submitDeleteAndSettle();
+        settled = await submitDeleteAndSettle();
       } finally {
         monitoring = false;
         await monitor;
       }
       assert.ok(checks > 10, `the invariants were checked ${checks} times`);
       assert.deepEqual(problems, []);
-      assert.ok(settled);
       await checkEndState(settled);
     });
 
-    let settled: GpuClaim[] | undefined;
-    async function submitDeleteAndSettle(): Promise<void> {
+    async function submitDeleteAndSettle(): Promise<GpuClaim[]> {
       const rng = mulberry32(20261128);
       const user = (await c.t.createUser('load', { gpuQuota: null })).token;
 
@@ -144,7 +143,7 @@ for (const dbKind of testDatabases()) {
       // 3. Wait for the cluster to settle.
       const kept = claims.filter((x) => !doomed.has(x.id));
       let unsettled = '';
-      settled = await waitFor(
+      return waitFor(
         'the cluster to settle',
         async () => {
           for (const id of doomed)
