@@ -99,7 +99,9 @@ export async function freshDatabaseUrl(
   dir: string,
 ): Promise<{ url: string; drop(): Promise<void> }> {
   if (kind === 'sqlite') return { url: `sqlite://${join(dir, 'utopia.db')}`, drop: async () => {} };
-  const base = process.env.UTOPIA_TEST_MYSQL_URL ?? '';
+  const base = process.env.UTOPIA_TEST_MYSQL_URL;
+  if (!base)
+    throw new Error('UTOPIA_TEST_MYSQL_URL is not set (scripts/services/mariadb.sh prints it)');
   const name = `utopia_t_${randomBytes(6).toString('hex')}`;
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -121,7 +123,10 @@ export async function startTestServer(
   logger: Logger | false = false,
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'utopia-test-'));
-  const database = await freshDatabaseUrl(kind, dir);
+  const database = await freshDatabaseUrl(kind, dir).catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
   const config = loadConfig([], {
     UTOPIA_HOST: '127.0.0.1',
     UTOPIA_PORT: '0',
