@@ -119,13 +119,19 @@ async function runExec(
     closeWith(socket, WsCloseCode.ClaimGone, 'the claim was deleted');
     closeWith(agent, WsCloseCode.ClaimGone, 'the claim was deleted');
   });
-  const piped = pipeWebSockets(socket, agent);
+  // The finish is recorded before the user's socket closes: who saw the close sees the event.
+  const piped = pipeWebSockets(socket, agent, {
+    beforeClosingOther: async (end) => {
+      stopWatch();
+      const outcome =
+        exitCode === null
+          ? `ended without an exit code (close ${end.code})`
+          : `exit code ${exitCode}`;
+      await record(ctx, on.claim.id, 'ExecFinished', `${command} by ${p.username}: ${outcome}`);
+    },
+  });
   socket.resume();
-  const end = await piped;
-  stopWatch();
-  const outcome =
-    exitCode === null ? `ended without an exit code (close ${end.code})` : `exit code ${exitCode}`;
-  await record(ctx, on.claim.id, 'ExecFinished', `${command} by ${p.username}: ${outcome}`);
+  await piped;
 }
 
 function agentExecPath(containerRef: string, q: ExecQueryType): string {

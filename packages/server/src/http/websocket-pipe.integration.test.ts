@@ -5,7 +5,12 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { afterEach, beforeEach, test } from 'node:test';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { forwardableCode, pipeWebSockets, type PipeEnd } from './websocket-pipe.js';
+import {
+  forwardableCode,
+  pipeWebSockets,
+  type PipeEnd,
+  type PipeOptions,
+} from './websocket-pipe.js';
 
 interface Pair {
   left: WebSocket;
@@ -27,7 +32,7 @@ afterEach(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-async function connectPair(highWaterMark?: number): Promise<Pair> {
+async function connectPair(opts: PipeOptions = {}): Promise<Pair> {
   const address = server.address();
   assert.ok(address !== null && typeof address === 'object');
   const url = `ws://127.0.0.1:${address.port}`;
@@ -49,7 +54,7 @@ async function connectPair(highWaterMark?: number): Promise<Pair> {
     left,
     right,
     leftInside,
-    ended: pipeWebSockets(leftInside, rightInside, { highWaterMark }),
+    ended: pipeWebSockets(leftInside, rightInside, opts),
   };
 }
 
@@ -85,7 +90,7 @@ test('messages cross both ways and keep their binary or text kind', async () => 
 });
 
 test('a slow reader pauses the writer, and everything arrives once it reads again', async () => {
-  const { left, right, leftInside } = await connectPair(256 * 1024);
+  const { left, right, leftInside } = await connectPair({ highWaterMark: 256 * 1024 });
   // 1. The right client stops reading: the pipe must stop reading the left one.
   right.pause();
   const chunk = Buffer.alloc(64 * 1024);
@@ -121,6 +126,36 @@ test('a close on one side closes the other with the same code and reason', async
   left.close(4001, 'done here');
   assert.deepEqual(await rightClosed, { code: 4001, reason: 'done here' });
   assert.deepEqual(await ended, { side: 'a', code: 4001, reason: 'done here' });
+});
+
+test('the other side is closed only once the hook for the first close has finished', async () => {
+  const steps: string[] = [];
+  let finishHook = (): void => {};
+  const { left, right, ended } = await connectPair({
+    beforeClosingOther: async (end) => {
+      steps.push(`hook ${end.side} ${end.code}`);
+      await new Promise<void>((resolve) => (finishHook = resolve));
+      steps.push('hook done');
+    },
+  });
+  const rightClosed = closed(right).then((c) => steps.push(`right closed ${c.code}`));
+  left.close(4002, 'bye');
+  while (steps.length === 0) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(steps, ['hook a 4002'], 'the right side closed before the hook finished');
+  finishHook();
+  await rightClosed;
+  assert.deepEqual(steps, ['hook a 4002', 'hook done', 'right closed 4002']);
+  assert.deepEqual(await ended, { side: 'a', code: 4002, reason: 'bye' });
+});
+
+test('a failing hook still closes the other side', async () => {
+  const { left, right } = await connectPair({
+    beforeClosingOther: () => Promise.reject(new Error('database down')),
+  });
+  const rightClosed = closed(right);
+  left.close(4003, 'gone');
+  assert.equal((await rightClosed).code, 4003);
 });
 
 test('a side that vanishes without a close frame closes the other with 1011', async () => {

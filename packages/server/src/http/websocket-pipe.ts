@@ -21,6 +21,11 @@ export interface PipeOptions {
   highWaterMark?: number;
   /** Resume the source once the destination is back under this (default a quarter of high). */
   lowWaterMark?: number;
+  /**
+   * Runs once the first side has closed, before its close is handed to the other side: what
+   * the other side may read once it sees the close (an event, say) is written by then.
+   */
+  beforeClosingOther?: (end: PipeEnd) => Promise<void>;
 }
 
 /** PipeEnd is used to say how a piped pair ended: the first close seen, and on which side. */
@@ -53,10 +58,17 @@ export function pipeWebSockets(
     let closed = 0;
     const onClose =
       (side: 'a' | 'b', from: WebSocket, to: WebSocket) => (code: number, reason: Buffer) => {
-        first ??= { side, code, reason: reason.toString('utf8') };
-        closeWith(to, forwardableCode(code), reason.toString('utf8'));
-        if (++closed === 2) resolve(first);
         from.removeAllListeners('message');
+        const text = reason.toString('utf8');
+        const isFirst = first === undefined;
+        const end = (first ??= { side, code, reason: text });
+        const settle = () => {
+          closeWith(to, forwardableCode(code), text);
+          if (++closed === 2) resolve(end);
+        };
+        if (!isFirst || !opts.beforeClosingOther) return settle();
+        // A failing hook must not keep the other side open.
+        opts.beforeClosingOther(end).then(settle, settle);
       };
     a.once('close', onClose('a', a, b));
     b.once('close', onClose('b', b, a));
