@@ -5,9 +5,9 @@ import { createJwtSigner } from './auth/jwt.js';
 import { createLoginLimiter } from './auth/login-limiter.js';
 import type { ServerConfig } from './config/config.js';
 import type { AppContext } from './context.js';
-import { migrateToLatest, openDatabase } from './db/database.js';
 import { ensurePrivateDir } from './db/private-files.js';
 import { loadOrCreateSecret } from './db/secrets.repository.js';
+import { openMigratedDatabase } from './db/wait-for-database.js';
 import { systemClock, type Clock } from './db/time.js';
 import { ensureAdmin } from './users/users.service.js';
 import { createAgentClient } from './agent-client/agent-client.js';
@@ -57,9 +57,13 @@ export async function createContext(
   const onLoosePermissions = (message: string, path: string): void => log.warn({ path }, message);
   // The data dir holds the frps config and the local node's identity, besides SQLite's files.
   ensurePrivateDir(config.dataDir, onLoosePermissions);
-  const db = await openDatabase(config.databaseUrl, { onLoosePermissions });
+  // Not listening yet while it waits: the app is built from what the database holds (keys).
+  const db = await openMigratedDatabase(config.databaseUrl, {
+    onLoosePermissions,
+    onRetry: ({ attempt, retryInMs, code, message }) =>
+      log.warn({ attempt, retryInMs, code, err: message }, 'database not reachable, retrying'),
+  });
   try {
-    await migrateToLatest(db);
     const key = Buffer.from(await loadOrCreateSecret(db.kysely, 'jwt_signing_key'), 'base64url');
     const jwt = createJwtSigner(key, config.jwtTtlSeconds, () => clock.now());
     const loginLimiter = createLoginLimiter({

@@ -114,9 +114,12 @@ async function createMysqlDatabaseIfMissing(url: string): Promise<void> {
     await conn.query(
       `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     );
-  } finally {
-    await conn.end();
+  } catch (e) {
+    // end() on a connection whose handshake failed (refused, bad password) never settles.
+    conn.destroy();
+    throw e;
   }
+  await conn.end();
 }
 
 /** migrateToLatest is used at start to apply every pending migration. */
@@ -129,7 +132,10 @@ export async function migrateToLatest(db: Db): Promise<void> {
   const failed = results?.find((r) => r.status === 'Error');
   if (error !== undefined || failed !== undefined) {
     const what = failed ? `migration ${failed.migrationName} failed` : 'migration failed';
-    throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    // The cause keeps the driver's code, so a caller can tell a lost connection from a bad one.
+    throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }
 
