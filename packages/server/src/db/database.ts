@@ -9,6 +9,7 @@ import {
   sql,
   type DatabaseConnection,
   type Dialect,
+  type Driver,
 } from 'kysely';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import { createConnection, createPool } from 'mysql2';
@@ -75,7 +76,27 @@ function sqliteDialect(url: string, warn: PermissionWarning): Dialect {
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return new SqliteDialect({ database: withStatementCache(database) });
+  return new AutoRollbackSqliteDialect(database);
+}
+
+/**
+ * SQLite ends a transaction by itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM):
+ * Kysely's ROLLBACK after it then fails with "cannot rollback - no transaction is active", and
+ * that error replaced the real one (a full disk answered 500 instead of 503).
+ */
+class AutoRollbackSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: SqliteDatabase.Database) {
+    super({ database: withStatementCache(database) });
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (conn) => {
+      if (this.database.inTransaction) await rollback(conn);
+    };
+    return driver;
+  }
 }
 
 async function mysqlDialect(url: string): Promise<Dialect> {
