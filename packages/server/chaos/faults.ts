@@ -1,6 +1,7 @@
-// Faults at random, seeded and logged: kill -9 of a server replica, an agent, frpc, frps, MariaDB
-// or a claim's container; SIGSTOP/SIGCONT of a replica past the lease or of an agent past the node
-// grace. Each fault that takes a process away also brings it back after a drawn delay.
+// Faults at random, seeded and logged: kill -9 of a server replica, an agent, frpc, frps, MariaDB,
+// the runner's own dockerd or a claim's container; SIGSTOP/SIGCONT of a replica past the lease or
+// of an agent past the node grace. Each fault that takes a process away also brings it back
+// after a drawn delay.
 import type { ChaosCluster } from './cluster.js';
 import { CHAOS_TIMINGS } from './cluster.js';
 import { dockerCall, readContainers } from './observe.js';
@@ -15,6 +16,7 @@ export type FaultKind =
   | 'frpc-kill'
   | 'frps-kill'
   | 'mariadb-kill'
+  | 'dockerd-kill'
   | 'container-kill';
 
 /** FAULT_WEIGHTS is used to draw the next fault: every kind the runner injects, and how often. */
@@ -26,8 +28,18 @@ export const FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
   ['frpc-kill', 1],
   ['frps-kill', 1],
   ['mariadb-kill', 1],
+  ['dockerd-kill', 1],
   ['container-kill', 3],
 ];
+
+/** faultsNotDrawn is used to leave out, with the reason, the kinds this cluster must not get. */
+export function faultsNotDrawn(cluster: Pick<ChaosCluster, 'docker'>): Map<FaultKind, string> {
+  const out = new Map<FaultKind, string>();
+  // A Docker Engine given from outside (DOCKER_HOST) runs other people's containers.
+  if (cluster.docker.own === undefined)
+    out.set('dockerd-kill', `Docker at ${cluster.docker.socket} is not the runner's own`);
+  return out;
+}
 
 /** FaultRecord is used for one line of the fault log. */
 export interface FaultRecord {
@@ -49,6 +61,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** FaultInjector is used by the runner: start it, stop it, read its log. */
 export interface FaultInjector {
   readonly log: readonly FaultRecord[];
+  /** notDrawn is used by the report: each kind left out of this run, and why. */
+  readonly notDrawn: ReadonlyMap<FaultKind, string>;
   /** quietSince is used by the invariants: see RunnerKnowledge.quietSince. */
   quietSince(host: string): number;
   lastEndedAt(): number;
@@ -190,6 +204,13 @@ export function createFaultInjector(
       if (busy.has('mariadb') || !cluster.mariadb.isRunning()) return false;
       return killThenRestart('mariadb-kill', cluster.mariadb, between(rand, 1_000, 4_000));
     },
+    async 'dockerd-kill'() {
+      // Every node's engine: its containers stop (ours have no restart policy of Docker's; the
+      // controller restarts them), so its scope is every node, as for frps.
+      const d = cluster.docker.own;
+      if (!d || busy.has(d.name) || !d.isRunning()) return false;
+      return killThenRestart('dockerd-kill', d, between(rand, 1_000, 4_000));
+    },
     async 'container-kill'() {
       const running = (await readContainers(cluster.docker.socket, cluster.runLabel)).filter(
         (c) => c.running,
@@ -207,15 +228,18 @@ export function createFaultInjector(
       return true;
     },
   };
-  const total = FAULT_WEIGHTS.reduce((a, [, w]) => a + w, 0);
+  const notDrawn = faultsNotDrawn(cluster);
+  const weights = FAULT_WEIGHTS.filter(([k]) => !notDrawn.has(k));
+  const total = weights.reduce((a, [, w]) => a + w, 0);
   const drawKind = (): FaultKind => {
     let x = rand() * total;
-    for (const [k, w] of FAULT_WEIGHTS) if ((x -= w) < 0) return k;
+    for (const [k, w] of weights) if ((x -= w) < 0) return k;
     return 'container-kill';
   };
 
   return {
     log,
+    notDrawn,
     quietSince(host) {
       let since = t0;
       for (const f of log)

@@ -169,6 +169,7 @@ async function main(): Promise<number> {
     const report = buildReport({
       args,
       faults: faults.log,
+      notDrawn: faults.notDrawn,
       workload: workload.counts(),
       refusedByStatus: workload.refusedByStatus,
       exits,

@@ -65,6 +65,8 @@ export interface ChaosReport {
   claimsDeleted: number;
   faultsByKind: Record<string, number>;
   faultsTotal: number;
+  /** Kinds left out of this run, and why (dockerd-kill when Docker is not the runner's own). */
+  faultsNotDrawn: Record<string, string>;
   checks: number;
   checksSkipped: number;
   violations: number;
@@ -89,6 +91,7 @@ const seconds = (ms: number | null | undefined): number | null =>
 export function buildReport(input: {
   args: ChaosArgs;
   faults: readonly FaultRecord[];
+  notDrawn: ReadonlyMap<string, string>;
   workload: { created: number; createsRefused: number; deletesAccepted: number };
   checks: { checks: number; unreadable: number; violations: readonly Violation[] };
   refusedByStatus: ReadonlyMap<number, number>;
@@ -116,6 +119,7 @@ export function buildReport(input: {
     claimsDeleted: input.workload.deletesAccepted,
     faultsByKind: byKind,
     faultsTotal: input.faults.length,
+    faultsNotDrawn: Object.fromEntries(input.notDrawn),
     checks: input.checks.checks,
     checksSkipped: input.checks.unreadable,
     violations: distinct.length,
@@ -142,6 +146,7 @@ export function printReport(r: ChaosReport): void {
       `claims created (201) ${r.claimsCreated}, creates refused ${r.createsRefused} ${JSON.stringify(r.refusedByStatus)}, deleted ${r.claimsDeleted}`,
       `processes that exited by themselves: ${JSON.stringify(r.exitsByProcess)}`,
       `faults ${r.faultsTotal}: ${faults}`,
+      ...Object.entries(r.faultsNotDrawn).map(([k, why]) => `not drawn: ${k} (${why})`),
       `invariant checks ${r.checks} (${r.checksSkipped} skipped while a view was unreadable), violations ${r.violations}${r.violations ? ` ${JSON.stringify(r.violationKinds)}` : ''}`,
       `claims lost ${r.claimsLost}`,
       r.converged
