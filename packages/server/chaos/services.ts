@@ -104,6 +104,30 @@ async function dockerAnswers(host: string): Promise<boolean> {
   }
 }
 
+function isMountPoint(path: string): boolean {
+  // Field 5 of /proc/self/mountinfo is the mount point.
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[4] === path);
+}
+
+/**
+ * withLeftoverMountsRemoved is used for our own dockerd: it bind-mounts its data root on itself
+ * at start and unmounts it when it stops, so each kill -9 leaves one mount behind (not removable
+ * then: the containers' overlay mounts sit under it), and the run's temp dir could not be removed
+ * at the end (EBUSY). Once the last dockerd has stopped, the leftovers go.
+ */
+function withLeftoverMountsRemoved(svc: ServiceHandle, dataRoot: string): ServiceHandle {
+  return {
+    ...svc,
+    async stop() {
+      await svc.stop();
+      for (let i = 0; i < 10 && isMountPoint(dataRoot); i++)
+        await execFileAsync('umount', [dataRoot]).catch(() => undefined);
+    },
+  };
+}
+
 /** startDocker is used to reuse DOCKER_HOST when it answers, or start a private dockerd in dir. */
 export async function startDocker(root: string, dir: string): Promise<DockerEngine> {
   const given = process.env.DOCKER_HOST;
@@ -118,7 +142,7 @@ export async function startDocker(root: string, dir: string): Promise<DockerEngi
       throw new Error(`dockerd.sh start printed ${line}`);
     host = line.slice('DOCKER_HOST='.length);
     // dockerd.sh reuses /var/run/docker.sock when it answers: then the engine is not ours.
-    if (svc.isRunning()) own = svc;
+    if (svc.isRunning()) own = withLeftoverMountsRemoved(svc, join(dir, 'docker'));
   }
   const socket = (host ?? '').slice('unix://'.length);
   await execFileAsync('bash', [join(root, 'scripts', 'services', 'test-image.sh')], {
