@@ -52,9 +52,13 @@ describe(
       mariadb('stop', dir);
     });
     after(async () => {
-      for (const s of servers) await s.close();
-      mariadb('stop', dir);
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        for (const s of servers) await s.close();
+      } finally {
+        // Even when closing failed: no MariaDB or temp dir is left behind.
+        mariadb('stop', dir);
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test(
