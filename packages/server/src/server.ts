@@ -11,6 +11,7 @@ import { loadOrCreateSecret } from './db/secrets.repository.js';
 import { systemClock, type Clock } from './db/time.js';
 import { ensureAdmin } from './users/users.service.js';
 import { createAgentClient } from './agent-client/agent-client.js';
+import { createGroupCommit } from './db/group-commit.js';
 import { createController, type Controller } from './controller/controller.js';
 import { createControllerSignals } from './controller/signals.js';
 import { createServerMetrics } from './metrics/metrics.js';
@@ -72,6 +73,7 @@ export async function createContext(
     return {
       config,
       db,
+      claimInserts: createGroupCommit(db.kysely),
       clock,
       jwt,
       loginLimiter,
