@@ -5,6 +5,7 @@ import { migrateToLatest, openDatabase, type Db } from './database.js';
 import { createGroupCommit, type GroupWrite } from './group-commit.js';
 import type { Database } from './schema.js';
 import type { TransactionOpener } from './transaction.js';
+import { recordEvent } from '../events/events.repository.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 let db: Db;
@@ -94,5 +95,47 @@ describe('group commit', () => {
     await Promise.all([...first, late]);
     assert.deepEqual(ran, ['gc-1', 'gc-2', 'gc-3', 'gc-4']);
     assert.equal(commits, 2);
+  });
+
+  it("writes the events of a batch as one insert at its end, in order, without a failed write's", async () => {
+    const commit = createGroupCommit(db.kysely);
+    const seenInside: number[] = [];
+    const event = (id: string, fail = false) =>
+      commit(async (trx) => {
+        await recordEvent(trx, {
+          kind: 'GpuClaim',
+          objectId: id,
+          type: 'Normal',
+          reason: 'R',
+          message: id,
+          at: AT,
+        });
+        // Deferred to the batch's end: not in the table yet, even inside the transaction.
+        seenInside.push((await trx.selectFrom('events').select('id').execute()).length);
+        if (fail) throw new Error('refused');
+      });
+    const results = await Promise.allSettled([event('e1'), event('e2', true), event('e3')]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(seenInside.slice(0, 3), [0, 0, 0]);
+    const rows = await db.kysely.selectFrom('events').select(['object_id']).orderBy('id').execute();
+    assert.deepEqual(
+      rows.map((r) => r.object_id),
+      ['e1', 'e3'],
+    );
+    // Outside a batch an event is written at once.
+    await db.kysely.transaction().execute(async (trx) => {
+      await recordEvent(trx, {
+        kind: 'GpuClaim',
+        objectId: 'e4',
+        type: 'Normal',
+        reason: 'R',
+        message: 'm',
+        at: AT,
+      });
+      assert.equal((await trx.selectFrom('events').select('id').execute()).length, 3);
+    });
   });
 });

@@ -5,9 +5,39 @@
 // fails, each of its writes is retried alone in its own transaction, so only the bad one is
 // refused (with its own error) and the rest commit. A failure of the opener itself (say, a lease
 // fence refusing the commit) fails each of them, since each alone is refused too.
-import type { Transaction } from 'kysely';
+import { Transaction, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { TransactionOpener } from './transaction.js';
+
+// The transactions that are group-commit batches, each with what to write at its end.
+const batchEnds = new WeakMap<Transaction<Database>, (() => Promise<void>)[]>();
+// Rows per multi-row INSERT: far below SQLite's bound on parameters and MySQL's packet size.
+const ROWS_PER_INSERT = 100;
+
+/**
+ * batchedRows is used by append-only logs (events, the change log) to write the rows of a whole
+ * batch as multi-row INSERTs at its end, before its commit, instead of one INSERT per row. It
+ * answers the batch's buffer to push a row onto, or undefined outside a batch (insert it now).
+ * `rowsOf` is the caller's own map, so each log keeps its rows typed.
+ */
+export function batchedRows<R>(
+  db: Kysely<Database> | Transaction<Database>,
+  rowsOf: WeakMap<Transaction<Database>, R[]>,
+  insert: (trx: Transaction<Database>, rows: readonly R[]) => Promise<unknown>,
+): R[] | undefined {
+  if (!(db instanceof Transaction)) return undefined;
+  const known = rowsOf.get(db);
+  if (known) return known;
+  const atEnd = batchEnds.get(db);
+  if (!atEnd) return undefined;
+  const rows: R[] = [];
+  rowsOf.set(db, rows);
+  atEnd.push(async () => {
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
+      await insert(db, rows.slice(i, i + ROWS_PER_INSERT));
+  });
+  return rows;
+}
 
 /** GroupWrite is used for one caller's writes, run inside the batch's transaction. */
 export type GroupWrite<T> = (trx: Transaction<Database>) => Promise<T>;
@@ -42,7 +72,10 @@ export function createGroupCommit(
 
   async function writeBatch(batch: readonly Pending[]): Promise<void> {
     await db.transaction().execute(async (trx) => {
+      const atEnd: (() => Promise<void>)[] = [];
+      batchEnds.set(trx, atEnd);
       for (const p of batch) await p.run(trx);
+      for (const flush of atEnd) await flush();
     });
   }
 
