@@ -6,6 +6,7 @@ import { createGroupCommit, type GroupWrite } from './group-commit.js';
 import type { Database } from './schema.js';
 import type { TransactionOpener } from './transaction.js';
 import { recordEvent } from '../events/events.repository.js';
+import { createBindBatcher } from '../controller/bind-batcher.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 let db: Db;
@@ -137,5 +138,30 @@ describe('group commit', () => {
       });
       assert.equal((await trx.selectFrom('events').select('id').execute()).length, 3);
     });
+  });
+
+  it('as the bind batcher: only the loser of a reservation conflict fails', async () => {
+    const bind = createBindBatcher(db.kysely);
+    const reserve = (claimId: string, gpuIndex: number) =>
+      bind(async (trx) => {
+        await trx
+          .insertInto('gpu_reservations')
+          .values({ node_id: 'n1', gpu_index: gpuIndex, claim_id: claimId, created_at: AT })
+          .execute();
+      });
+    const results = await Promise.allSettled([reserve('a', 0), reserve('b', 0), reserve('c', 1)]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    const held = await db.kysely
+      .selectFrom('gpu_reservations')
+      .select(['claim_id', 'gpu_index'])
+      .orderBy('gpu_index')
+      .execute();
+    assert.deepEqual(
+      held.map((r) => `${r.claim_id}/${r.gpu_index}`),
+      ['a/0', 'c/1'],
+    );
   });
 });
