@@ -6,6 +6,7 @@ import type {
   AgentMetricsResponse,
 } from '@utopia/shared';
 import { AgentAnswers, type AnswerCheck } from './agent-answers.js';
+import { createAgentHttp } from './agent-http.js';
 import { openAgentStream, readSmallBody } from './agent-stream.js';
 import { openAgentWebSocket } from './agent-websocket.js';
 import type { WebSocket } from 'ws';
@@ -95,36 +96,28 @@ const PERMANENT_REASONS = new Set([
 
 /** createAgentClient is used once per server; every call has a timeout. */
 export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
+  const http = createAgentHttp(opts);
   async function call(
     t: AgentTarget,
     method: string,
     path: string,
     body?: unknown,
   ): Promise<AgentAnswer> {
-    let res: Response;
+    let status: number;
     let text: string;
     try {
-      res = await fetch(`${t.baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${t.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(opts.timeoutMs),
-      });
       // Inside the try: a connection cut or timed out halfway through the body is unreachable too.
-      text = await res.text();
+      ({ status, text } = await http.send(t, method, path, body));
     } catch (e) {
       const why =
         e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
       throw unreachable(t, why);
     }
-    if (text === '') return { status: res.status, json: null, isJson: true };
+    if (text === '') return { status, json: null, isJson: true };
     try {
-      return { status: res.status, json: JSON.parse(text), isJson: true };
+      return { status, json: JSON.parse(text), isJson: true };
     } catch {
-      return { status: res.status, json: text, isJson: false };
+      return { status, json: text, isJson: false };
     }
   }
 

@@ -3,7 +3,9 @@ import type { CreateClaimRequest } from '@utopia/shared';
 import type { UserPrincipal } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/database.js';
-import type { ClaimRow } from '../db/schema.js';
+import type { Transaction } from 'kysely';
+import type { GroupCommit } from '../db/group-commit.js';
+import type { ClaimRow, Database } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { Errors } from '../errors.js';
 import { recordEvent } from '../events/events.repository.js';
@@ -62,10 +64,14 @@ function checkMountPaths(spec: CreateClaimRequest['spec']): void {
 /**
  * createClaim is used by POST /api/gpu-claims. The quota check and the insert share one
  * transaction that first locks the owner's row, so two concurrent claims cannot both squeeze
- * under the quota (on SQLite, writers are serialised anyway).
+ * under the quota (on SQLite, writers are serialised anyway). Concurrent POSTs share that
+ * transaction through `inserts` (group commit): each one's check sees the claims inserted before
+ * it in the batch, and each request is answered only once its batch committed; a refused one
+ * (quota, duplicate name) is retried alone and fails alone.
  */
 export async function createClaim(
   db: Db,
+  inserts: GroupCommit,
   clock: Clock,
   owner: UserPrincipal,
   req: CreateClaimRequest,
@@ -73,45 +79,53 @@ export async function createClaim(
   await validateSpec(db, req);
   const id = randomUUID();
   const at = isoAt(clock.now());
-  const gpuCount = req.spec.resources.gpuCount;
   try {
-    await db.kysely.transaction().execute(async (trx) => {
-      let userQuery = trx.selectFrom('users').select(['gpu_quota']).where('id', '=', owner.userId);
-      if (db.supportsRowLocks) userQuery = userQuery.forUpdate();
-      const user = await userQuery.executeTakeFirstOrThrow();
-      if (user.gpu_quota !== null) {
-        const used = await liveGpuCount(trx, owner.userId);
-        if (used + gpuCount > user.gpu_quota) {
-          throw Errors.quotaExceeded(
-            `GPU quota exceeded: ${used} of ${user.gpu_quota} GPUs in use, ${gpuCount} more asked`,
-          );
-        }
-      }
-      const row = newClaimRow({
-        id,
-        name: req.name ?? `claim-${id.slice(0, 8)}`,
-        ownerId: owner.userId,
-        spec: req.spec,
-        at,
-        ...(req.labels === undefined ? {} : { labels: req.labels }),
-        ...(req.annotations === undefined ? {} : { annotations: req.annotations }),
-      });
-      await insertClaim(trx, row);
-      await recordEvent(trx, {
-        kind: 'GpuClaim',
-        objectId: id,
-        type: 'Normal',
-        reason: 'Created',
-        message: `${gpuCount} GPU(s) of image ${req.spec.image} requested by ${owner.username}`,
-        at,
-      });
-    });
+    await inserts((trx) => insertWithinQuota(trx, db.supportsRowLocks, owner, req, { id, at }));
   } catch (e) {
     if (isUniqueViolation(e))
       throw Errors.conflict(`you already have a claim named '${req.name ?? ''}'`);
     throw e;
   }
   return id;
+}
+
+async function insertWithinQuota(
+  trx: Transaction<Database>,
+  supportsRowLocks: boolean,
+  owner: UserPrincipal,
+  req: CreateClaimRequest,
+  { id, at }: { id: string; at: string },
+): Promise<void> {
+  const gpuCount = req.spec.resources.gpuCount;
+  let userQuery = trx.selectFrom('users').select(['gpu_quota']).where('id', '=', owner.userId);
+  if (supportsRowLocks) userQuery = userQuery.forUpdate();
+  const user = await userQuery.executeTakeFirstOrThrow();
+  if (user.gpu_quota !== null) {
+    const used = await liveGpuCount(trx, owner.userId);
+    if (used + gpuCount > user.gpu_quota) {
+      throw Errors.quotaExceeded(
+        `GPU quota exceeded: ${used} of ${user.gpu_quota} GPUs in use, ${gpuCount} more asked`,
+      );
+    }
+  }
+  const row = newClaimRow({
+    id,
+    name: req.name ?? `claim-${id.slice(0, 8)}`,
+    ownerId: owner.userId,
+    spec: req.spec,
+    at,
+    ...(req.labels === undefined ? {} : { labels: req.labels }),
+    ...(req.annotations === undefined ? {} : { annotations: req.annotations }),
+  });
+  await insertClaim(trx, row);
+  await recordEvent(trx, {
+    kind: 'GpuClaim',
+    objectId: id,
+    type: 'Normal',
+    reason: 'Created',
+    message: `${gpuCount} GPU(s) of image ${req.spec.image} requested by ${owner.username}`,
+    at,
+  });
 }
 
 /**

@@ -36,7 +36,7 @@ export interface ApplyDeps {
   onGpusReleased(claimId: string): void;
   /** Called when a bind lost on the reservation key (see ReconcilerDeps). */
   onBindConflict?(): void;
-  /** Writes binds in batches (group commit); without one each bind is its own transaction. */
+  /** Writes binds and Running transitions in batches (group commit); without one each is its own transaction. */
   bindBatcher?: BindBatcher;
   /** Bounds agent creates per node (workers still create on many nodes at once). */
   perNodeCalls?: KeyedLimiter;
@@ -86,18 +86,20 @@ export async function applyClaimAction(
     case 'createContainer':
       return { kind: 'created', outcome: await createContainer(deps, action) };
     case 'markRunning':
-      await applyTransition(
-        db,
-        claim,
-        {
-          phase: 'Running',
-          container_id: action.containerId,
-          reason: 'Started',
-          message: action.message,
-        },
-        { type: 'Normal', reason: 'Started', message: action.message },
-        at,
-        { inTransaction: (trx) => recordVolumes(claim, action.volumeNames, trx, at) },
+      await withBatch(deps, (trx) =>
+        applyTransition(
+          trx,
+          claim,
+          {
+            phase: 'Running',
+            container_id: action.containerId,
+            reason: 'Started',
+            message: action.message,
+          },
+          { type: 'Normal', reason: 'Started', message: action.message },
+          at,
+          { inTransaction: (t) => recordVolumes(claim, action.volumeNames, t, at) },
+        ),
       );
       return done({ requeueAfterMs: deps.runningCheckMs });
     case 'retryLater':
@@ -204,8 +206,7 @@ async function bind(
     await bindIn(trx, claim, action, at);
   };
   try {
-    if (deps.bindBatcher) await deps.bindBatcher(write);
-    else await deps.writes.transaction().execute(write);
+    await withBatch(deps, write);
   } catch (e) {
     // Another claim took one of these GPUs first: the transaction rolled back; try again.
     if (isUniqueViolation(e)) {
@@ -214,6 +215,12 @@ async function bind(
     }
     throw e;
   }
+}
+
+// Binds and Running transitions go through the group commit when there is one (the controller
+// has), so a burst's writes share transactions; otherwise each is its own.
+function withBatch(deps: ApplyDeps, write: BindWrite): Promise<void> {
+  return deps.bindBatcher ? deps.bindBatcher(write) : deps.writes.transaction().execute(write);
 }
 
 function roomOf(claim: ClaimRow, nodeId: string): Parameters<typeof claimNodeRoom>[1] {

@@ -6,14 +6,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../db/time.js';
+import type { TransactionOpener } from '../db/transaction.js';
 import { checkLeaseHeld, NotLeaderError, type LeaseHold } from './lease.js';
 
-/** TransactionOpener is used for what the controller writes through; a Kysely is one. */
-export interface TransactionOpener {
-  transaction(): {
-    execute<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
-  };
-}
+export type { TransactionOpener };
 
 /** ClaimWrites is used by the reconciler: its transactions, and a check before each action. */
 export interface ClaimWrites extends TransactionOpener {

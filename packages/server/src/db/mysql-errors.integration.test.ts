@@ -3,12 +3,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type MysqlPoolConnection } from 'kysely';
+import { createPool } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
 import { pino } from 'pino';
 import { testDatabases } from '../testing/harness.js';
 import { migrateToLatest, openDatabase, type Db } from './database.js';
-import { REDACTED_VALUE, redactMysqlMessage } from './mysql-errors.js';
+import { REDACTED_VALUE, redactingPool, redactMysqlMessage } from './mysql-errors.js';
 
 const SECRET = `s3cret-${randomBytes(6).toString('hex')}`;
 
@@ -101,6 +102,23 @@ if (testDatabases().includes('mysql') && mysqlUrl !== undefined) {
       );
       assert.equal(err instanceof Error && 'code' in err ? err.code : undefined, 'ER_PARSE_ERROR');
       assert.ok(!logged(err).includes(SECRET), logged(err));
+    });
+
+    test('a pooled connection is the same one to Kysely each time (its setup runs once)', async () => {
+      const pool = redactingPool(createPool({ uri: mysqlUrl, connectionLimit: 1 }));
+      const checkout = () =>
+        new Promise<MysqlPoolConnection>((resolve, reject) =>
+          pool.getConnection((err, conn) => (err ? reject(err) : resolve(conn))),
+        );
+      try {
+        const first = await checkout();
+        first.release();
+        const second = await checkout();
+        second.release();
+        assert.equal(second, first);
+      } finally {
+        await new Promise<void>((resolve) => pool.end(() => resolve()));
+      }
     });
 
     test('inside a transaction too', async () => {

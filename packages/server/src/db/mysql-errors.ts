@@ -71,9 +71,23 @@ function redactingConnection(conn: PoolConnection): MysqlPoolConnection {
 
 /** redactingPool is used to hand Kysely's MysqlDialect a mysql2 pool whose errors carry no values. */
 export function redactingPool(pool: Pool): MysqlPool {
+  // One wrapper per pooled connection, handed out again each time: Kysely knows a connection by
+  // this object and runs its onCreateConnection setup (a round trip) for every one it has not
+  // seen, which with a fresh wrapper per checkout was every transaction and every query.
+  const wrappers = new WeakMap<PoolConnection, MysqlPoolConnection>();
+  const wrapperOf = (conn: PoolConnection): MysqlPoolConnection => {
+    let wrapper = wrappers.get(conn);
+    if (!wrapper) {
+      wrapper = redactingConnection(conn);
+      wrappers.set(conn, wrapper);
+    }
+    return wrapper;
+  };
   return {
     getConnection(callback) {
-      pool.getConnection((err, conn) => callback(err, redactingConnection(conn)));
+      pool.getConnection((err, conn) =>
+        callback(err, err ? redactingConnection(conn) : wrapperOf(conn)),
+      );
     },
     end(callback) {
       pool.end(callback);

@@ -12,3 +12,10 @@ export function inTransaction<T>(
 ): Promise<T> {
   return db instanceof Transaction ? fn(db) : db.transaction().execute(fn);
 }
+
+/** TransactionOpener is used for what a writer opens its transactions through; a Kysely is one. */
+export interface TransactionOpener {
+  transaction(): {
+    execute<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  };
+}

@@ -1,4 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import { batchedRows } from '../db/group-commit.js';
 import type { Database, EventRow, EventsTable } from '../db/schema.js';
 
 type Conn = Kysely<Database> | Transaction<Database>;
@@ -15,18 +16,23 @@ export interface NewEvent {
 
 /** recordEvent is used in the same transaction as the change it describes. */
 export async function recordEvent(db: Conn, e: NewEvent): Promise<void> {
-  await db
-    .insertInto('events')
-    .values({
-      object_kind: e.kind,
-      object_id: e.objectId,
-      type: e.type,
-      reason: e.reason,
-      message: e.message.slice(0, 4000),
-      created_at: e.at,
-    })
-    .execute();
+  const row: Insertable<EventsTable> = {
+    object_kind: e.kind,
+    object_id: e.objectId,
+    type: e.type,
+    reason: e.reason,
+    message: e.message.slice(0, 4000),
+    created_at: e.at,
+  };
+  const batched = batchedRows(db, batchedEvents, (trx, rows) =>
+    trx.insertInto('events').values(rows).execute(),
+  );
+  if (batched) batched.push(row);
+  else await db.insertInto('events').values(row).execute();
 }
+
+// Inside a group commit the batch's events go in as one multi-row INSERT at its end.
+const batchedEvents = new WeakMap<Transaction<Database>, Insertable<EventsTable>[]>();
 
 /** listEvents is used to show an object's history, oldest first. */
 export function listEvents(

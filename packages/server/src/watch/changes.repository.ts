@@ -1,10 +1,12 @@
 // Every query on resource_changes (the change log behind watch streams) lives here.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
+import { batchedRows } from '../db/group-commit.js';
 import type { Db } from '../db/database.js';
 import type {
   Database,
   ResourceChangeKind,
   ResourceChangeRow,
+  ResourceChangesTable,
   ResourceChangeType,
 } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
@@ -31,19 +33,24 @@ export interface ChangeInput {
  * wall clock, not the server's (test) clock: it only decides when compaction may drop the row.
  */
 export async function recordChange(trx: Transaction<Database>, c: ChangeInput): Promise<void> {
-  await trx
-    .insertInto('resource_changes')
-    .values({
-      kind: c.kind,
-      object_id: c.objectId,
-      owner_id: c.ownerId,
-      type: c.type,
-      object_version: c.version,
-      object: JSON.stringify(c.object),
-      created_at: isoAt(Date.now()),
-    })
-    .execute();
+  const row: Insertable<ResourceChangesTable> = {
+    kind: c.kind,
+    object_id: c.objectId,
+    owner_id: c.ownerId,
+    type: c.type,
+    object_version: c.version,
+    object: JSON.stringify(c.object),
+    created_at: isoAt(Date.now()),
+  };
+  // Inside a group commit: one multi-row INSERT at the batch's end, in the order of its writes.
+  const batched = batchedRows(trx, batchedChanges, (t, rows) =>
+    t.insertInto('resource_changes').values(rows).execute(),
+  );
+  if (batched) batched.push(row);
+  else await trx.insertInto('resource_changes').values(row).execute();
 }
+
+const batchedChanges = new WeakMap<Transaction<Database>, Insertable<ResourceChangesTable>[]>();
 
 /** readChanges is used by the change feed: rows after `after` (up to `through`), in rv order. */
 export async function readChanges(
