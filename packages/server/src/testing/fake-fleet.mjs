@@ -10,6 +10,9 @@ const GPUS = Number(process.env.FLEET_GPUS ?? 8);
 const nodes = new Map();
 let doubleBooked = 0;
 let creates = 0;
+let metricsAnswers = 0;
+// FLEET_MOVING_FIGURES=1: GPU figures change on every answer, as real nvidia-smi readings do.
+const MOVING = process.env.FLEET_MOVING_FIGURES === '1';
 
 function containersOf(nodeId) {
   let m = nodes.get(nodeId);
@@ -35,15 +38,17 @@ function info(c) {
 }
 
 function metrics(nodeId) {
+  metricsAnswers++;
+  const tick = MOVING ? metricsAnswers : 0;
   const gpus = Array.from({ length: GPUS }, (_, id) => ({
     id,
-    temperature_c: 40,
+    temperature_c: 40 + (tick % 7),
     memory_total_mb: 143771,
-    memory_used_mb: 0,
+    memory_used_mb: (tick * 13) % 1000,
     name: 'NVIDIA H200',
     uuid: `GPU-${nodeId}-${id}`,
     busy: false,
-    usage_percent: 0,
+    usage_percent: tick % 100,
   }));
   return {
     node_id: nodeId,
@@ -241,7 +246,7 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.send({ kind: 'port', port: server.address().port }));
 process.on('message', (msg) => {
-  if (msg.kind === 'stats') process.send({ kind: 'stats', doubleBooked, creates });
+  if (msg.kind === 'stats') process.send({ kind: 'stats', doubleBooked, creates, metricsAnswers });
   if (msg.kind === 'post') postBurst(msg).then((r) => process.send({ kind: 'posted', ...r }));
   if (msg.kind === 'load') load(msg).then((r) => process.send({ kind: 'loaded', ...r }));
   if (msg.kind === 'holdings') process.send({ kind: 'holdings', holdings: holdings() });

@@ -69,6 +69,7 @@ const FleetMessage = Type.Union([
     kind: Type.Literal('stats'),
     doubleBooked: Type.Integer(),
     creates: Type.Integer(),
+    metricsAnswers: Type.Integer(),
   }),
 ]);
 type FleetMessage = Static<typeof FleetMessage>;
@@ -149,7 +150,10 @@ export async function histogramMean(t: TestServer): Promise<number> {
 }
 
 /** FleetSize is used to size a fleet: its database, nodes and the server's extra settings. */
-export type FleetSize = Pick<FleetOptions, 'db' | 'nodes' | 'gpusPerNode' | 'env'>;
+export type FleetSize = Pick<FleetOptions, 'db' | 'nodes' | 'gpusPerNode' | 'env'> & {
+  /** GPU figures change on every answer, as real readings do (idle polling). */
+  movingFigures?: boolean;
+};
 
 /** Fleet is used for a running server whose nodes are the fake agents of one child process. */
 export interface Fleet {
@@ -163,7 +167,11 @@ export interface Fleet {
 /** startFleet is used to start a fresh fake fleet and a server that knows its nodes. */
 export async function startFleet(opts: FleetSize): Promise<Fleet> {
   const child = fork(fileURLToPath(new URL('./fake-fleet.mjs', import.meta.url)), [], {
-    env: { ...process.env, FLEET_GPUS: String(opts.gpusPerNode) },
+    env: {
+      ...process.env,
+      FLEET_GPUS: String(opts.gpusPerNode),
+      FLEET_MOVING_FIGURES: opts.movingFigures ? '1' : '0',
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let t: TestServer | undefined;
