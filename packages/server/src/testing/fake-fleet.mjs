@@ -249,6 +249,18 @@ process.on('message', (msg) => {
   if (msg.kind === 'stats') process.send({ kind: 'stats', doubleBooked, creates, metricsAnswers });
   if (msg.kind === 'post') postBurst(msg).then((r) => process.send({ kind: 'posted', ...r }));
   if (msg.kind === 'load') load(msg).then((r) => process.send({ kind: 'loaded', ...r }));
+  if (msg.kind === 'seed') {
+    const at = Math.floor(Date.now() / 1000);
+    for (const h of msg.holdings)
+      containersOf(h.nodeId).set(h.claimId, {
+        id: `c-${h.nodeId}-${h.claimId}`,
+        claim_id: h.claimId,
+        image: 'fleet:latest',
+        gpu_ids: h.gpuIds,
+        created: at,
+      });
+    process.send({ kind: 'seeded', containers: msg.holdings.length });
+  }
   if (msg.kind === 'holdings') process.send({ kind: 'holdings', holdings: holdings() });
 });
 process.on('disconnect', () => process.exit(0));

@@ -55,6 +55,7 @@ const FleetMessage = Type.Union([
     deleteFailures: Type.Integer(),
     ms: Type.Number(),
   }),
+  Type.Object({ kind: Type.Literal('seeded'), containers: Type.Integer() }),
   Type.Object({
     kind: Type.Literal('holdings'),
     holdings: Type.Array(
@@ -153,6 +154,8 @@ export async function histogramMean(t: TestServer): Promise<number> {
 export type FleetSize = Pick<FleetOptions, 'db' | 'nodes' | 'gpusPerNode' | 'env'> & {
   /** GPU figures change on every answer, as real readings do (idle polling). */
   movingFigures?: boolean;
+  /** Runs after the nodes are inserted and before the restart (to seed more rows). */
+  prepare?: (t: TestServer, child: ChildProcess) => Promise<void>;
 };
 
 /** Fleet is used for a running server whose nodes are the fake agents of one child process. */
@@ -189,6 +192,7 @@ export async function startFleet(opts: FleetSize): Promise<Fleet> {
         .insertInto('nodes')
         .values(rows.slice(i, i + 200))
         .execute();
+    await opts.prepare?.(t, child);
     // A restart, so the nodes are there when the controller starts leading (as after a takeover).
     await t.restart();
     const token = (await t.createUser('fleet')).token;
