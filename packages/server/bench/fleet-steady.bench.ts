@@ -63,6 +63,7 @@ for (const db of fleetDbs()) {
         `${loadBefore}→${loadText()}`,
       ];
       console.log(row.join(' | ')); // each run as it ends: a long run still shows what it got
+      if (load.failed > 0) console.log(`  failed POSTs by cause: ${JSON.stringify(load.failedBy)}`);
       rows.push(row);
     } finally {
       await fleet.close();

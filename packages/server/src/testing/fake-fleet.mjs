@@ -166,6 +166,7 @@ async function load({ url, token, count, concurrency, ratePerSecond, deleteShare
   const live = [];
   const deleted = [];
   const refusedByStatus = {};
+  const failedBy = {};
   let failed = 0;
   let deleteFailures = 0;
   let inFlight = 0;
@@ -195,7 +196,12 @@ async function load({ url, token, count, concurrency, ratePerSecond, deleteShare
       method: 'POST',
       headers,
       body: JSON.stringify(body),
-    }).catch(() => undefined);
+    }).catch((e) => {
+      // Why a POST got no answer (e.g. UND_ERR_CONNECT_TIMEOUT: the server did not accept).
+      const cause = e?.cause?.code ?? e?.cause?.name ?? e?.name ?? 'unknown';
+      failedBy[cause] = (failedBy[cause] ?? 0) + 1;
+      return undefined;
+    });
     inFlight--;
     if (r?.status === 201) {
       const claim = await r.json();
@@ -206,7 +212,10 @@ async function load({ url, token, count, concurrency, ratePerSecond, deleteShare
     }
     if (r && (r.status === 429 || r.status === 503))
       refusedByStatus[r.status] = (refusedByStatus[r.status] ?? 0) + 1;
-    else failed++;
+    else {
+      failed++;
+      if (r) failedBy[`HTTP ${r.status}`] = (failedBy[`HTTP ${r.status}`] ?? 0) + 1;
+    }
     await r?.arrayBuffer();
   };
   const started = Date.now();
@@ -225,6 +234,7 @@ async function load({ url, token, count, concurrency, ratePerSecond, deleteShare
     deleted,
     refused: refusedByStatus,
     failed,
+    failedBy,
     deleteFailures,
     ms: Date.now() - started,
   };

@@ -25,6 +25,8 @@ export interface LoadResult {
   refused: Record<string, number>;
   /** POSTs that failed otherwise (connection errors, other statuses). */
   failed: number;
+  /** The failures by cause: an error code (the fetch's cause) or `HTTP <status>`. */
+  failedBy: Record<string, number>;
   deleteFailures: number;
   ms: number;
 }

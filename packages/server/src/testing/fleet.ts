@@ -52,6 +52,7 @@ const FleetMessage = Type.Union([
     deleted: Type.Array(Type.String()),
     refused: Type.Record(Type.String(), Type.Integer()),
     failed: Type.Integer(),
+    failedBy: Type.Record(Type.String(), Type.Integer()),
     deleteFailures: Type.Integer(),
     ms: Type.Number(),
   }),
