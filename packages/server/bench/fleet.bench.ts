@@ -6,16 +6,12 @@
 //   UTOPIA_BENCH_FLEET_NODES (1000), UTOPIA_BENCH_FLEET_CLAIMS (5000), UTOPIA_BENCH_FLEET_DBS.
 import { loadavg } from 'node:os';
 import { runFleet } from '../src/testing/fleet.js';
-import { testDatabases, type TestDb } from '../src/testing/harness.js';
+import { fleetDbs } from './fleet-lib.js';
 import { fmt, printTable } from './lib.js';
 
 const NODES = Number(process.env.UTOPIA_BENCH_FLEET_NODES ?? 1000);
 const CLAIMS = Number(process.env.UTOPIA_BENCH_FLEET_CLAIMS ?? 5000);
-const DBS: TestDb[] = process.env.UTOPIA_BENCH_FLEET_DBS
-  ? process.env.UTOPIA_BENCH_FLEET_DBS.split(',').filter(
-      (d): d is TestDb => d === 'sqlite' || d === 'mysql',
-    )
-  : testDatabases();
+const DBS = fleetDbs();
 
 const rows: string[][] = [];
 const before = loadavg();

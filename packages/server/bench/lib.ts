@@ -12,6 +12,7 @@ export interface Stats {
   n: number;
   median: number;
   p95: number;
+  p99: number;
   min: number;
   max: number;
   mean: number;
@@ -32,6 +33,7 @@ export function stats(values: readonly number[]): Stats {
     n: sorted.length,
     median: quantile(sorted, 0.5),
     p95: quantile(sorted, 0.95),
+    p99: quantile(sorted, 0.99),
     min: sorted[0] ?? Number.NaN,
     max: sorted[sorted.length - 1] ?? Number.NaN,
     mean: sorted.length > 0 ? sum / sorted.length : Number.NaN,

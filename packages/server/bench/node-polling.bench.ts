@@ -10,6 +10,7 @@ import { createNodeHealthChecker } from '../src/controller/node-health-checker.j
 import { migrateToLatest, openDatabase } from '../src/db/database.js';
 import { LiveNodeFigures } from '../src/nodes/live-node-figures.js';
 import { fakeNodeRow } from '../src/testing/fake-node-row.js';
+import { dbWrites } from './fleet-lib.js';
 import { fmt, msSince, nowNs, printTable, stats } from './lib.js';
 
 const SIZES = [
@@ -85,7 +86,7 @@ async function run(n: number, port: number): Promise<string[]> {
     log: () => undefined,
   });
   await checker.pollOnce(); // the first poll fills in the real UUIDs: one write per node
-  const writesBefore = await writes(db.kysely);
+  const writesBefore = await dbWrites(db.kysely);
   const walls: number[] = [];
   const cpus: number[] = [];
   for (let i = 0; i < POLLS; i++) {
@@ -96,7 +97,7 @@ async function run(n: number, port: number): Promise<string[]> {
     const used = process.cpuUsage(cpu);
     cpus.push((used.user + used.system) / 1000);
   }
-  const w = (await writes(db.kysely)) - writesBefore;
+  const w = (await dbWrites(db.kysely)) - writesBefore;
   await db.close();
   const cpu = stats(cpus).median;
   return [
@@ -106,18 +107,6 @@ async function run(n: number, port: number): Promise<string[]> {
     `${fmt((cpu / INTERVAL_MS) * 100, 2)}%`,
     String(w / POLLS),
   ];
-}
-
-async function writes(db: Awaited<ReturnType<typeof openDatabase>>['kysely']): Promise<number> {
-  const v = await db
-    .selectFrom('nodes')
-    .select((eb) => eb.fn.sum<number>('version').as('v'))
-    .executeTakeFirstOrThrow();
-  const c = await db
-    .selectFrom('resource_changes')
-    .select((eb) => eb.fn.countAll<number>().as('c'))
-    .executeTakeFirstOrThrow();
-  return Number(v.v) + Number(c.c);
 }
 
 const fleet = await startFleet();

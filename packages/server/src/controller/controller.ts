@@ -176,6 +176,8 @@ export function createController(ctx: AppContext, log: Log): Controller {
       agentTokenKey: ctx.agentTokenKey,
       graceMs: cfg.nodeGraceMs,
       concurrency: cfg.nodePollConcurrency,
+      // Spread each round's polls over half the interval: the rest is slack for slow agents.
+      spreadMs: cfg.nodePollIntervalMs / 2,
       liveFigures: ctx.liveFigures,
       ...(ctx.tunnel ? { discoverTunnels: ctx.tunnel.discover } : {}),
       onNodesChanged: () => {

@@ -20,8 +20,11 @@ class FleetAgents implements AgentClient {
   readonly down = new Set<string>();
   inFlight = 0;
   maxInFlight = 0;
+  /** When each metrics call began (performance.now()). */
+  readonly calledAt: number[] = [];
 
   async metrics(t: AgentTarget): Promise<AgentMetricsResponse> {
+    this.calledAt.push(performance.now());
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise((r) => setTimeout(r, 2));
@@ -99,8 +102,9 @@ afterEach(() => db.close());
 
 let nodesChanged = 0;
 
-function checker(concurrency = 64): { pollOnce(): Promise<void> } {
+function checker(concurrency = 64, spreadMs = 0): { pollOnce(): Promise<void> } {
   return createNodeHealthChecker({
+    spreadMs,
     db: db.kysely,
     clock: { now: () => now },
     agents,
@@ -245,6 +249,18 @@ describe('node health polling', () => {
     for (let i = 0; i < 20; i++) await addNode(`n${String(i).padStart(2, '0')}`);
     await checker(3).pollOnce();
     assert.equal(agents.maxInFlight, 3);
+    assert.equal(live.size, 20);
+  });
+
+  it('spreads a poll over its span instead of calling every agent at once', async () => {
+    for (let i = 0; i < 20; i++) await addNode(`n${String(i).padStart(2, '0')}`);
+    const started = performance.now();
+    await checker(64, 400).pollOnce();
+    // Node i's call starts no earlier than i × 400 / 20 ms in: the last at 380 ms or later.
+    const last = Math.max(...agents.calledAt) - started;
+    assert.ok(last >= 370, `last call ${last.toFixed(0)} ms in`);
+    const tenth = [...agents.calledAt].sort((a, b) => a - b)[10] ?? 0;
+    assert.ok(tenth - started >= 190, `11th call ${(tenth - started).toFixed(0)} ms in`);
     assert.equal(live.size, 20);
   });
 });

@@ -20,6 +20,11 @@ export interface NodeHealthDeps {
   graceMs: number;
   /** At most this many agents are polled at once (UTOPIA_NODE_POLL_CONCURRENCY). */
   concurrency: number;
+  /**
+   * A poll's agent calls start evenly over this span (the controller: half the poll interval),
+   * so 10,000 nodes make a steady trickle of work, not a burst per round; 0: all at once.
+   */
+  spreadMs?: number;
   /** Where each poll's GPU figures and time go; node rows are written only on change. */
   liveFigures: LiveNodeFigures;
   /** Reads each node's frp tunnel port (node id → port); undefined when there is no tunnel or frps cannot be read. */
@@ -100,7 +105,11 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
     let nodes = await listNodes(deps.db);
     if (await recordTunnelPorts(nodes)) nodes = await listNodes(deps.db);
     deps.liveFigures.retain(new Set(nodes.map((n) => n.id)));
-    const results = await mapBounded(nodes, deps.concurrency, probe);
+    const results = await mapBounded(nodes, deps.concurrency, probe, {
+      spreadMs: deps.spreadMs ?? 0,
+      now: () => performance.now(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    });
     const reachable = nodes.filter(
       (n) => agentTargetOf(n, deps.agentTokenKey) !== undefined,
     ).length;

@@ -47,14 +47,39 @@ const FleetMessage = Type.Union([
   Type.Object({ kind: Type.Literal('port'), port: Type.Integer() }),
   Type.Object({ kind: Type.Literal('posted'), failed: Type.Integer(), ms: Type.Number() }),
   Type.Object({
+    kind: Type.Literal('loaded'),
+    acknowledged: Type.Array(Type.String()),
+    deleted: Type.Array(Type.String()),
+    refused: Type.Record(Type.String(), Type.Integer()),
+    failed: Type.Integer(),
+    failedBy: Type.Record(Type.String(), Type.Integer()),
+    deleteFailures: Type.Integer(),
+    ms: Type.Number(),
+  }),
+  Type.Object({ kind: Type.Literal('seeded'), containers: Type.Integer() }),
+  Type.Object({
+    kind: Type.Literal('holdings'),
+    holdings: Type.Array(
+      Type.Object({
+        nodeId: Type.String(),
+        claimId: Type.String(),
+        gpuIds: Type.Array(Type.Integer()),
+      }),
+    ),
+  }),
+  Type.Object({
     kind: Type.Literal('stats'),
     doubleBooked: Type.Integer(),
     creates: Type.Integer(),
+    metricsAnswers: Type.Integer(),
   }),
 ]);
 type FleetMessage = Static<typeof FleetMessage>;
 
-async function nextMessage<K extends FleetMessage['kind']>(
+/** ONE_GPU_CLAIM is used as the body of every claim a fleet run posts. */
+export const ONE_GPU_CLAIM = { spec: { image: 'fleet:latest', resources: { gpuCount: 1 } } };
+
+export async function nextMessage<K extends FleetMessage['kind']>(
   child: ChildProcess,
   kind: K,
 ): Promise<Extract<FleetMessage, { kind: K }>> {
@@ -93,7 +118,7 @@ function nodeRows(n: number, gpus: number, port: number, at: string) {
   });
 }
 
-async function countRunning(t: TestServer): Promise<number> {
+export async function countRunning(t: TestServer): Promise<number> {
   const r = await t.server.ctx.db.kysely
     .selectFrom('gpu_claims')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -102,7 +127,7 @@ async function countRunning(t: TestServer): Promise<number> {
   return Number(r.n);
 }
 
-async function doubleBookedInDb(t: TestServer): Promise<number> {
+export async function doubleBookedInDb(t: TestServer): Promise<number> {
   const rows = await t.server.ctx.db.kysely
     .selectFrom('gpu_claims')
     .select(['node_id', 'gpu_ids'])
@@ -119,17 +144,38 @@ async function doubleBookedInDb(t: TestServer): Promise<number> {
   return twice;
 }
 
-async function histogramMean(t: TestServer): Promise<number> {
+export async function histogramMean(t: TestServer): Promise<number> {
   const h = await t.server.ctx.metrics.schedulingSeconds.get();
   const sum = h.values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
   const count = h.values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
   return count === 0 ? Number.NaN : (sum / count) * 1000;
 }
 
-/** runFleet is used to run one burst against a fresh server and fleet, and clean both up. */
-export async function runFleet(opts: FleetOptions): Promise<FleetFigures> {
+/** FleetSize is used to size a fleet: its database, nodes and the server's extra settings. */
+export type FleetSize = Pick<FleetOptions, 'db' | 'nodes' | 'gpusPerNode' | 'env'> & {
+  /** GPU figures change on every answer, as real readings do (idle polling). */
+  movingFigures?: boolean;
+  /** Runs after the nodes are inserted and before the restart (to seed more rows). */
+  prepare?: (t: TestServer, child: ChildProcess) => Promise<void>;
+};
+
+/** Fleet is used for a running server whose nodes are the fake agents of one child process. */
+export interface Fleet {
+  t: TestServer;
+  child: ChildProcess;
+  /** A user's token, for the claims. */
+  token: string;
+  close(): Promise<void>;
+}
+
+/** startFleet is used to start a fresh fake fleet and a server that knows its nodes. */
+export async function startFleet(opts: FleetSize): Promise<Fleet> {
   const child = fork(fileURLToPath(new URL('./fake-fleet.mjs', import.meta.url)), [], {
-    env: { ...process.env, FLEET_GPUS: String(opts.gpusPerNode) },
+    env: {
+      ...process.env,
+      FLEET_GPUS: String(opts.gpusPerNode),
+      FLEET_MOVING_FIGURES: opts.movingFigures ? '1' : '0',
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let t: TestServer | undefined;
@@ -147,17 +193,40 @@ export async function runFleet(opts: FleetOptions): Promise<FleetFigures> {
         .insertInto('nodes')
         .values(rows.slice(i, i + 200))
         .execute();
+    await opts.prepare?.(t, child);
     // A restart, so the nodes are there when the controller starts leading (as after a takeover).
     await t.restart();
-    const user = (await t.createUser('fleet')).token;
+    const token = (await t.createUser('fleet')).token;
+    const server = t;
+    return {
+      t: server,
+      child,
+      token,
+      async close() {
+        await server.close();
+        child.kill();
+      },
+    };
+  } catch (e) {
+    await t?.close();
+    child.kill();
+    throw e;
+  }
+}
+
+/** runFleet is used to run one burst against a fresh server and fleet, and clean both up. */
+export async function runFleet(opts: FleetOptions): Promise<FleetFigures> {
+  const fleet = await startFleet(opts);
+  const { t, child } = fleet;
+  try {
     const cpu = process.cpuUsage();
     child.send({
       kind: 'post',
       url: t.url,
-      token: user,
+      token: fleet.token,
       count: opts.claims,
       concurrency: opts.postConcurrency,
-      body: { spec: { image: 'fleet:latest', resources: { gpuCount: 1 } } },
+      body: ONE_GPU_CLAIM,
     });
     const posted = await nextMessage(child, 'posted');
     const deadline = Date.now() + opts.timeoutMs;
@@ -193,7 +262,6 @@ export async function runFleet(opts: FleetOptions): Promise<FleetFigures> {
       loadAverage: loadavg(),
     };
   } finally {
-    await t?.close();
-    child.kill();
+    await fleet.close();
   }
 }

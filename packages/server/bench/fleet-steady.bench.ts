@@ -1,0 +1,93 @@
+// Fleet at a steady rate: N fake agents × 16 GPUs (src/testing/fake-fleet.mjs, direct mode, no
+// Docker) and one-GPU claims posted at a fixed rate (open loop: a slow answer does not delay the
+// next POST) for a while, on a fresh server per rate. Reports, from the server's own timestamps,
+// submit (createdAt) → Running p50/p99/max, the POSTs refused (429/503, load shedding) or
+// failed, the server process's CPU as a share of one core over the run, RSS and the load.
+//
+//   UTOPIA_BENCH_FLEET_NODES (1000), UTOPIA_BENCH_STEADY_RATES (100,500),
+//   UTOPIA_BENCH_STEADY_SECONDS (20), UTOPIA_BENCH_STEADY_SETTLE_MS (240000: then the claims
+//   Running by then are reported), UTOPIA_BENCH_FLEET_DBS.
+import { startFleet } from '../src/testing/fleet.js';
+import {
+  claimStates,
+  loadFleet,
+  submitToRunningMs,
+  waitUntilSettled,
+} from '../src/testing/fleet-load.js';
+import { envNumber, fleetDbs, loadText, measureFrom, rssMiB } from './fleet-lib.js';
+import { fmt, printTable, stats } from './lib.js';
+
+const NODES = envNumber('UTOPIA_BENCH_FLEET_NODES', 1000);
+const SECONDS = envNumber('UTOPIA_BENCH_STEADY_SECONDS', 20);
+const RATES = (process.env.UTOPIA_BENCH_STEADY_RATES ?? '100,500').split(',').map(Number);
+// 16 GPUs a node: 500/s for 20 s is 10,000 one-GPU claims.
+const GPUS_PER_NODE = 16;
+
+const rows: string[][] = [];
+for (const db of fleetDbs()) {
+  for (const rate of RATES) {
+    const fleet = await startFleet({ db, nodes: NODES, gpusPerNode: GPUS_PER_NODE });
+    try {
+      const loadBefore = loadText();
+      const use = measureFrom();
+      const load = await loadFleet(fleet, {
+        count: rate * SECONDS,
+        concurrency: 4096,
+        ratePerSecond: rate,
+        deleteShare: 0,
+        seed: 1,
+      });
+      const settled = await waitUntilSettled(
+        fleet,
+        load,
+        envNumber('UTOPIA_BENCH_STEADY_SETTLE_MS', 240_000),
+      );
+      const u = use();
+      const states = await claimStates(fleet);
+      const s = stats(submitToRunningMs(states, load.acknowledged));
+      const row = [
+        db,
+        String(NODES),
+        String(rate),
+        String(load.acknowledged.length),
+        String(load.refused['429'] ?? 0),
+        String(load.refused['503'] ?? 0),
+        String(load.failed),
+        fmt(load.ms / 1000, 1),
+        `${s.n}${settled ? '' : ' (timed out)'}`,
+        fmt(s.median, 0),
+        fmt(s.p99, 0),
+        fmt(s.max, 0),
+        fmt(u.corePercent, 0),
+        fmt(rssMiB(), 0),
+        `${loadBefore}→${loadText()}`,
+      ];
+      console.log(row.join(' | ')); // each run as it ends: a long run still shows what it got
+      if (load.failed > 0) console.log(`  failed POSTs by cause: ${JSON.stringify(load.failedBy)}`);
+      rows.push(row);
+    } finally {
+      await fleet.close();
+    }
+  }
+}
+printTable(
+  `Fleet at a steady rate: one-GPU claims for ${SECONDS} s on ${NODES} fake agents × ${GPUS_PER_NODE} GPUs`,
+  [
+    'db',
+    'nodes',
+    'rate/s',
+    'acked',
+    '429',
+    '503',
+    'failed',
+    'POSTs s',
+    'Running',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'server CPU % core',
+    'RSS MiB',
+    'load',
+  ],
+  rows,
+);
