@@ -76,9 +76,6 @@ export async function createContext(
     return {
       config,
       db,
-      // One transaction per POST: grouping them gained little (batches of 1–3 at the fleet
-      // bench's rate) and, under load, the 200-claim test saw a POST wait past 30 s.
-      claimInserts: (write) => db.kysely.transaction().execute(write),
       clock,
       jwt,
       loginLimiter,

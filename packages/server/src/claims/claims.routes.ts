@@ -88,7 +88,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request, reply) => {
       const p = currentUser(request);
-      const id = await createClaim(ctx.db, ctx.claimInserts, ctx.clock, p, request.body);
+      const id = await createClaim(ctx.db, ctx.clock, p, request.body);
       ctx.signals.claimChanged(id);
       return reply
         .status(201)
