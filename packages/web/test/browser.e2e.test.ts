@@ -90,7 +90,8 @@ describe('web UI in a browser', () => {
     await page.click('[role=tab]:has-text("Form")');
     assert.equal(await page.inputValue('#f-name'), 'first-claim');
     await page.click('button[type=submit]');
-    await page.waitForURL(/\/claims\/[A-Za-z0-9_-]+$/);
+    // The form itself is at /claims/new, so wait for a claim's id in its place.
+    await page.waitForURL(/\/claims\/(?!new$)[A-Za-z0-9_-]+$/);
     claimPath = new URL(page.url()).pathname;
     let reloaded = false;
     page.once('load', () => (reloaded = true));
