@@ -13,6 +13,7 @@ function row(over: Partial<ResourceChangeRow>): ResourceChangeRow {
     object_version: 2,
     object: JSON.stringify({ id: 'c1', deletionRequestedAt: null, status: { phase: 'Running' } }),
     created_at: '2026-12-01T00:00:00.000Z',
+    lease_generation: 1,
     ...over,
   };
 }

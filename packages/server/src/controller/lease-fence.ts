@@ -7,6 +7,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../db/time.js';
 import type { TransactionOpener } from '../db/transaction.js';
+import { markLeaseTerm } from '../db/lease-term.js';
 import { checkLeaseHeld, NotLeaderError, type LeaseHold } from './lease.js';
 
 export type { TransactionOpener };
@@ -46,6 +47,7 @@ export function createLeaseFence(opts: LeaseFenceOptions): ClaimWrites {
       execute: async <T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> => {
         assertHeld();
         return opts.db.transaction().execute(async (trx) => {
+          markLeaseTerm(trx, opts.hold.generation);
           const result = await fn(trx);
           // Last, right before the commit: see checkLeaseHeld for why not first.
           if (!(await checkLeaseHeld(trx, opts.hold, opts.clock.now(), opts.supportsRowLocks)))

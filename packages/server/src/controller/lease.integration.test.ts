@@ -124,6 +124,17 @@ for (const dbKind of testDatabases()) {
       const after1 = await findClaim(db, 'fenced');
       assert.equal(after1?.reason, 'First');
       assert.ok(after1);
+      // The change log names the term of each write: the insert (as the API makes it) none.
+      const stamps = await db
+        .selectFrom('resource_changes')
+        .select(['type', 'lease_generation'])
+        .where('object_id', '=', 'fenced')
+        .orderBy('rv')
+        .execute();
+      assert.deepEqual(stamps, [
+        { type: 'ADDED', lease_generation: null },
+        { type: 'MODIFIED', lease_generation: a.generation },
+      ]);
 
       // A stalls past its lease; B takes over (generation + 1).
       now = T0 + LEASE_MS + 500;
@@ -137,6 +148,13 @@ for (const dbKind of testDatabases()) {
       assert.equal(after2?.reason, 'First');
       assert.equal(after2?.version, after1.version);
       assert.equal(refusals.length, 1);
+      // The refused write left no change-log row either.
+      const rows = await db
+        .selectFrom('resource_changes')
+        .select('rv')
+        .where('object_id', '=', 'fenced')
+        .execute();
+      assert.equal(rows.length, 2);
       assert.equal((await leaseRow('fence')).holder, 'b');
     });
 

@@ -176,6 +176,8 @@ export interface ResourceChangesTable {
   /** The object as the REST API shows it, as JSON. */
   object: string;
   created_at: string;
+  /** The controller lease generation that wrote it (see db/lease-term.ts); null outside it. */
+  lease_generation: number | null;
 }
 
 /** Database is used to type every Kysely query of the server. */

@@ -1,6 +1,7 @@
 // Every query on resource_changes (the change log behind watch streams) lives here.
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import { batchedRows } from '../db/group-commit.js';
+import { leaseTermOf } from '../db/lease-term.js';
 import type { Db } from '../db/database.js';
 import type {
   Database,
@@ -41,6 +42,7 @@ export async function recordChange(trx: Transaction<Database>, c: ChangeInput): 
     object_version: c.version,
     object: JSON.stringify(c.object),
     created_at: isoAt(Date.now()),
+    lease_generation: leaseTermOf(trx),
   };
   // Inside a group commit: one multi-row INSERT at the batch's end, in the order of its writes.
   const batched = batchedRows(trx, batchedChanges, (t, rows) =>

@@ -9,6 +9,7 @@ import * as storageAndLimits from './006-storage-and-limits.js';
 import * as nodeGpuInjection from './009-node-gpu-injection.js';
 import * as leaseGeneration from './010-lease-generation.js';
 import * as nodeDockerProblem from './011-node-docker-problem.js';
+import * as changeLeaseGeneration from './012-change-lease-generation.js';
 
 /** MIGRATIONS is used to apply the schema in order; never edit one that has shipped, add another. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '009-node-gpu-injection': nodeGpuInjection,
   '010-lease-generation': leaseGeneration,
   '011-node-docker-problem': nodeDockerProblem,
+  '012-change-lease-generation': changeLeaseGeneration,
 };
 
 /** LATEST_MIGRATION is used by /readyz to check that the schema is current (names sort in order). */
