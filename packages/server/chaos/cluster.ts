@@ -7,6 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findFreePort } from '@utopia/frp';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { createPool, type Pool } from 'mysql2/promise';
 import { buildFrpsConfig, FRP_PLUGIN_PATH } from '../src/tunnel/frps-config.js';
 import { createApi, type ChaosApi } from './api.js';
@@ -47,6 +49,8 @@ export interface ChaosCluster {
   readonly gpusPerNode: number;
   /** frpcPid is used to find the frpc an agent supervises (from its pid file), if it runs. */
   frpcPid(agent: number): number | undefined;
+  /** leader is used to find the replica the lease row names while its term lasts, if any. */
+  leader(): Promise<ManagedProcess | undefined>;
   close(): Promise<void>;
 }
 
@@ -61,6 +65,23 @@ async function waitUntil(what: string, ok: () => Promise<boolean>, ms: number): 
 /** frpcPidOf is used to read the pid file an agent keeps for its frpc (only if it is still ours). */
 function frpcPidOf(agentDir: string): number | undefined {
   return agentDir ? ownPid(join(agentDir, 'frpc', 'frpc.pid'), agentDir) : undefined;
+}
+
+const LeaseRowSchema = Type.Object({ holder: Type.String(), expires_at: Type.String() });
+
+/** leaderOf is used to match the lease row's holder (`host-pid-random`) to a replica's pid. */
+async function leaderOf(
+  db: Pool,
+  servers: readonly ManagedProcess[],
+): Promise<ManagedProcess | undefined> {
+  const [rows] = await db.query("SELECT holder, expires_at FROM leases WHERE name = 'controller'");
+  const row: unknown = Array.isArray(rows) ? rows[0] : undefined;
+  if (!Value.Check(LeaseRowSchema, row) || !(Date.parse(row.expires_at) > Date.now()))
+    return undefined;
+  return servers.find((s) => {
+    const pid = s.pid();
+    return pid !== undefined && row.holder.includes(`-${pid}-`);
+  });
 }
 
 async function readSetting(db: Pool, name: string): Promise<string> {
@@ -210,6 +231,7 @@ export async function startChaosCluster(
     agents,
     gpusPerNode: GPUS_PER_NODE,
     frpcPid: (i) => frpcPidOf(agentDirs[i] ?? ''),
+    leader: () => leaderOf(db, servers),
     async close() {
       for (const a of agents) await a.stop();
       for (const s of servers) await s.stop();

@@ -1,7 +1,8 @@
 // Faults at random, seeded and logged: kill -9 of a server replica, an agent, frpc, frps, MariaDB,
 // the runner's own dockerd or a claim's container; SIGSTOP/SIGCONT of a replica past the lease or
-// of an agent past the node grace. Each fault that takes a process away also brings it back
-// after a drawn delay.
+// of an agent past the node grace; and SIGSTOP of the leader at the moment it is busiest (a burst
+// of creates just sent, its first bind just committed), the moment the fencing guards. Each fault
+// that takes a process away also brings it back after a drawn delay.
 import type { ChaosCluster } from './cluster.js';
 import { CHAOS_TIMINGS } from './cluster.js';
 import { dockerCall, readContainers } from './observe.js';
@@ -11,6 +12,7 @@ import type { ManagedProcess } from './processes.js';
 export type FaultKind =
   | 'server-kill'
   | 'server-stop'
+  | 'leader-stop-busy'
   | 'agent-kill'
   | 'agent-stop'
   | 'frpc-kill'
@@ -23,6 +25,7 @@ export type FaultKind =
 export const FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
   ['server-kill', 2],
   ['server-stop', 2],
+  ['leader-stop-busy', 2],
   ['agent-kill', 2],
   ['agent-stop', 2],
   ['frpc-kill', 1],
@@ -55,6 +58,39 @@ export interface FaultRecord {
 }
 
 type Rng = () => number;
+const BURST_CREATES = 6;
+
+/** takeoverSeen is used to wait until a replica other than `stopped` leads; ms it took. */
+async function takeoverSeen(
+  cluster: Pick<ChaosCluster, 'leader'>,
+  stopped: ManagedProcess,
+  timeoutMs: number,
+): Promise<number | undefined> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    const now = await cluster.leader().catch(() => undefined);
+    if (now && now !== stopped) return Date.now() - start;
+    await sleep(20);
+  }
+  return undefined;
+}
+
+/** firstBound is used to wait until one of the named claims is bound; ms it took, or undefined. */
+async function firstBound(
+  cluster: Pick<ChaosCluster, 'db'>,
+  names: readonly string[],
+  timeoutMs: number,
+): Promise<number | undefined> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    const [rows] = await cluster.db
+      .query('SELECT id FROM gpu_claims WHERE name IN (?) AND node_id IS NOT NULL LIMIT 1', [names])
+      .catch(() => [[]]);
+    if (Array.isArray(rows) && rows.length > 0) return Date.now() - start;
+    await sleep(10);
+  }
+  return undefined;
+}
 const between = (rand: Rng, lo: number, hi: number): number => lo + rand() * (hi - lo);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -77,7 +113,13 @@ export function createFaultInjector(
   rand: Rng,
   t0: number,
   print: (line: string) => void,
-  opts: { minGapMs: number; maxGapMs: number; maxConcurrent: number },
+  opts: {
+    minGapMs: number;
+    maxGapMs: number;
+    maxConcurrent: number;
+    /** Sends n creates at once; answers the claims' names. */
+    burst(n: number): readonly string[];
+  },
 ): FaultInjector {
   const log: FaultRecord[] = [];
   const busy = new Set<string>();
@@ -171,6 +213,40 @@ export function createFaultInjector(
       const s = aServer();
       const ms = between(rand, leaseMs + 1_000, leaseMs + 4_000);
       return !!s && pauseFor('server-stop', s, ms, `lease ${leaseMs / 1000} s`);
+    },
+    async 'leader-stop-busy'() {
+      if (serversDown() > 0) return false;
+      const leader = await cluster.leader();
+      if (!leader || busy.has(leader.name)) return false;
+      const names = opts.burst(BURST_CREATES);
+      if (names.length === 0) return false;
+      // The leader is now binding and creating: stop it as soon as the first of them is bound,
+      // so it has agent calls and writes of its term in flight when it wakes.
+      const boundAfterMs = await firstBound(cluster, names, 5_000);
+      const wakeAfterMs = between(rand, 0, 300);
+      const when =
+        boundAfterMs === undefined
+          ? 'none bound within 5 s'
+          : `the first bound after ${boundAfterMs} ms`;
+      const r = begin(
+        'leader-stop-busy',
+        leader.name,
+        'all',
+        `(SIGSTOP until the other replica leads, then ${Math.round(wakeAfterMs)} ms more; ${names.length} creates just sent, ${when})`,
+      );
+      leader.pause();
+      // Woken just after the takeover, its writes in flight race the new leader's first ones:
+      // the moment the fencing must refuse them.
+      later(leader.name, 0, async () => {
+        const tookOver = await takeoverSeen(cluster, leader, leaseMs + 6_000);
+        await sleep(wakeAfterMs);
+        leader.resume();
+        end(
+          r,
+          `${leader.name} resumed (${tookOver ? `takeover after ${tookOver} ms` : 'no takeover seen'})`,
+        );
+      });
+      return true;
     },
     async 'agent-kill'() {
       const a = pick(free(cluster.agents));

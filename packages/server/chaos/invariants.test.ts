@@ -132,6 +132,7 @@ test('phase changes are checked against the allowed transitions, in version orde
     version,
     type,
     phase,
+    leaseGeneration: null,
   });
   const ok = [
     ch(1, 'a', 1, 'ADDED', 'Pending'),
@@ -161,6 +162,37 @@ test('phase changes are checked against the allowed transitions, in version orde
     'bad-transition',
     'bad-transition',
   ]);
+});
+
+test('a write by an older controller term after a newer one took over is a violation', () => {
+  const check = createInvariantChecker({ toleranceMs: 1_000 }).check;
+  const ch = (rv: number, claimId: string, version: number, gen: number | null): PhaseChange => ({
+    rv,
+    claimId,
+    version,
+    type: version === 1 ? 'ADDED' : 'MODIFIED',
+    phase: version === 1 ? 'Pending' : version === 2 ? 'Scheduled' : 'Running',
+    leaseGeneration: gen,
+  });
+  // Term 1 writes, term 2 takes over and writes; the API's rows (null) belong to no term.
+  const handover = [
+    ch(1, 'a', 1, null),
+    ch(2, 'a', 2, 1),
+    ch(3, 'b', 1, null),
+    ch(4, 'a', 3, 2),
+    ch(5, 'b', 2, 2),
+  ];
+  assert.deepEqual(check(snap(1, [], [], handover), calm()), []);
+  // A row of term 1 committed late with a low rv (taken before the takeover) is no violation.
+  assert.deepEqual(check(snap(2, [], [], [ch(3.5, 'c', 2, 1)]), calm()), []);
+  // Term 1 writes again after term 2's first write: caught, once, whichever order rows come in.
+  const stale = check(snap(3, [], [], [ch(6, 'b', 3, 1)]), calm());
+  assert.deepEqual(kinds(stale), ['stale-term-write']);
+  assert.match(stale[0]?.message ?? '', /rv 6, .*\) by lease generation 1 after generation 2/);
+  assert.deepEqual(check(snap(4, [], [], []), calm()), []);
+  const late = createInvariantChecker({ toleranceMs: 1_000 }).check;
+  assert.deepEqual(late(snap(1, [], [], [ch(9, 'a', 2, 1)]), calm()), []);
+  assert.deepEqual(kinds(late(snap(2, [], [], [ch(8, 'b', 2, 2)]), calm())), ['stale-term-write']);
 });
 
 test('convergence needs every live claim Running with one container or Pending with a reason', () => {

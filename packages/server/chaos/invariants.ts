@@ -28,7 +28,8 @@ export type InvariantKind =
   | 'duplicate-containers'
   | 'claim-lost'
   | 'orphan-container'
-  | 'bad-transition';
+  | 'bad-transition'
+  | 'stale-term-write';
 
 /** Violation is used to report one broken invariant with what both views showed. */
 export interface Violation {
@@ -131,6 +132,36 @@ export function createInvariantChecker(opts: CheckerOptions) {
       if (list.length === 0) held.delete(id);
     }
   };
+  // 6. Fencing: once a newer controller term has written, no older one writes again. Rows come
+  // in commit order, not rv order, so every term's first rv is compared with every row of an
+  // older term, whenever either arrives; each offending row is reported once.
+  const firstRvOfTerm = new Map<number, number>();
+  const termRows: PhaseChange[] = [];
+  const reportedStale = new Set<number>();
+  const checkTerms = (
+    changes: readonly PhaseChange[],
+    report: (kind: InvariantKind, message: string) => void,
+  ): void => {
+    for (const ch of changes) {
+      const g = ch.leaseGeneration;
+      if (g === null) continue;
+      termRows.push(ch);
+      firstRvOfTerm.set(g, Math.min(firstRvOfTerm.get(g) ?? Infinity, ch.rv));
+    }
+    for (const ch of termRows) {
+      const g = ch.leaseGeneration ?? 0;
+      if (reportedStale.has(ch.rv)) continue;
+      for (const [newer, firstRv] of firstRvOfTerm)
+        if (newer > g && firstRv < ch.rv) {
+          reportedStale.add(ch.rv);
+          report(
+            'stale-term-write',
+            `claim ${ch.claimId} was written (rv ${ch.rv}, ${ch.type} ${ch.phase ?? ''}) by lease generation ${g} after generation ${newer} had taken over (its first write rv ${firstRv}): a replica that lost the lease wrote`,
+          );
+          break;
+        }
+    }
+  };
   // Tolerated conditions: key → when first seen.
   const seenSince = new Map<string, number>();
 
@@ -226,6 +257,7 @@ export function createInvariantChecker(opts: CheckerOptions) {
 
       // 5. Phases move only along allowed transitions, taken in each claim's version order.
       checkTransitions(s.changes, s.at, report);
+      checkTerms(s.changes, report);
       return out;
     },
   };

@@ -138,11 +138,6 @@ async function main(): Promise<number> {
     const rand = mulberry32(args.seed);
     const t0 = Date.now();
     const deadline = t0 + args.minutes * 60_000;
-    const faults = createFaultInjector(cluster, mulberry32(args.seed ^ 0x5eed), t0, print, {
-      minGapMs: 2_000,
-      maxGapMs: 6_000,
-      maxConcurrent: 2,
-    });
     // About three quarters of the GPUs asked for: some claims wait Pending when nodes are lost.
     const workload = createWorkload(
       cluster.api,
@@ -150,6 +145,12 @@ async function main(): Promise<number> {
       TEST_IMAGE,
       Math.round(args.agents * cluster.gpusPerNode * 0.5),
     );
+    const faults = createFaultInjector(cluster, mulberry32(args.seed ^ 0x5eed), t0, print, {
+      minGapMs: 2_000,
+      maxGapMs: 6_000,
+      maxConcurrent: 2,
+      burst: (n) => workload.burst(n),
+    });
     const stopEarly = (): void => {
       faults.stop();
       workload.stop();

@@ -1,5 +1,6 @@
-// The two views the invariants compare: the database (claims, nodes, the change log) and Docker
-// (the containers of this run, by their labels). Rows are validated, never cast.
+// The two views the invariants compare: the database (claims, nodes, the change log with the
+// controller term of each write) and Docker (the containers of this run, by their labels). Rows
+// are validated, never cast.
 import { request } from 'node:http';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -25,6 +26,7 @@ const ChangeRowSchema = Type.Object({
   object_version: Type.Number(),
   type: Type.String(),
   object: Type.String(),
+  lease_generation: Type.Union([Type.Number(), Type.Null()]),
 });
 const ClaimObjectSchema = Type.Object({ status: Type.Object({ phase: Type.String() }) });
 const DockerContainerSchema = Type.Object({
@@ -63,6 +65,8 @@ export interface PhaseChange {
   version: number;
   type: string;
   phase: string | undefined;
+  /** The controller term that wrote it; null for the API's writes. */
+  leaseGeneration: number | null;
 }
 
 /** Snapshot is used as one reading of both views. */
@@ -150,7 +154,7 @@ export function createObserver(db: Pool, socket: string, runLabel: string) {
       const changes = rowsOf(
         ChangeRowSchema,
         await query(
-          "SELECT rv, object_id, object_version, type, object FROM resource_changes WHERE kind = 'GpuClaim' AND rv > ? ORDER BY rv",
+          "SELECT rv, object_id, object_version, type, object, lease_generation FROM resource_changes WHERE kind = 'GpuClaim' AND rv > ? ORDER BY rv",
           [Math.max(0, lastRv - REREAD_RVS)],
         ),
       )
@@ -158,7 +162,14 @@ export function createObserver(db: Pool, socket: string, runLabel: string) {
         .map((r) => {
           const obj: unknown = r.type === 'DELETED' ? undefined : JSON.parse(r.object);
           const phase = Value.Check(ClaimObjectSchema, obj) ? obj.status.phase : undefined;
-          return { rv: r.rv, claimId: r.object_id, version: r.object_version, type: r.type, phase };
+          return {
+            rv: r.rv,
+            claimId: r.object_id,
+            version: r.object_version,
+            type: r.type,
+            phase,
+            leaseGeneration: r.lease_generation,
+          };
         });
       const claimRows = rowsOf(
         ClaimRowSchema,

@@ -19,6 +19,8 @@ export interface Workload {
     deletesSent: number;
     deletesAccepted: number;
   };
+  /** burst is used to send n creates at once (beside the steady stream); answers their names. */
+  burst(n: number): string[];
   run(deadline: number): Promise<void>;
   stop(): void;
 }
@@ -44,11 +46,12 @@ export function createWorkload(
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   };
-  const create = (): void => {
+  const create = (): string => {
     const n = ++c.createsSent;
     const gpus = rand() < 0.6 ? 1 : 2;
+    const name = `chaos-${n}`;
     track(
-      api.createClaim(`chaos-${n}`, gpus, image).then((r) => {
+      api.createClaim(name, gpus, image).then((r) => {
         if (r.acked) {
           acked.set(r.id, Date.now());
           live.push(r.id);
@@ -59,6 +62,7 @@ export function createWorkload(
         }
       }),
     );
+    return name;
   };
   const remove = (): void => {
     const i = Math.floor(rand() * live.length);
@@ -82,6 +86,7 @@ export function createWorkload(
     deleteAccepted,
     refusedByStatus,
     counts: () => ({ ...c }),
+    burst: (n) => (stopped ? [] : Array.from({ length: n }, create)),
     stop() {
       stopped = true;
     },
