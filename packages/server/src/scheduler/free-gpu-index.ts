@@ -1,6 +1,6 @@
 // An index of schedulable nodes by free GPU count, per GPU model: it answers "nodes with at least
 // k free GPUs (of model M), fewest free first, then by id" without a scan of the cluster, which
-// is exactly best-fit's ranking (fewest GPUs left over). Pure data; the cluster model updates it
+// is exactly best-fit's ranking (fewest GPUs left over), and the same nodes by id (first-fit's). Pure data; the cluster model updates it
 // on every bind and release.
 import { compareIds } from './stack.js';
 
@@ -52,6 +52,29 @@ export class FreeGpuIndex {
     if (buckets === undefined) return;
     for (let free = Math.max(1, minFree); free < buckets.length; free++)
       for (const id of buckets[free] ?? []) yield id;
+  }
+
+  /**
+   * candidatesById is used for first-fit: the same nodes as candidates(), ascending by id. The
+   * buckets are each sorted by id, so this merges their heads (a few buckets: one per free count).
+   */
+  *candidatesById(model: string | undefined, minFree: number): Generator<string> {
+    const buckets = this.#byModel.get(model === undefined ? ANY_MODEL : model.toLowerCase());
+    if (buckets === undefined) return;
+    const heads = buckets
+      .slice(Math.max(1, minFree))
+      .filter((b) => b.length > 0)
+      .map((bucket) => ({ bucket, at: 0 }));
+    for (;;) {
+      let next: { bucket: readonly string[]; at: number } | undefined;
+      for (const h of heads)
+        if (h.at < h.bucket.length) {
+          const id = h.bucket[h.at] ?? '';
+          if (next === undefined || compareIds(id, next.bucket[next.at] ?? '') < 0) next = h;
+        }
+      if (next === undefined) return;
+      yield next.bucket[next.at++] ?? '';
+    }
   }
 
   #bucket(key: string, free: number): string[] {

@@ -1,6 +1,6 @@
-// Placement against the cluster model's indexes (no rows, no parsing, no sort of all nodes). For
-// best-fit the free-GPU index already lists nodes in rank order, so the first node that passes
-// the filters and capacity checks is the answer; everything else takes the full pipeline.
+// Placement against the cluster model's indexes (no rows, no parsing, no sort of all nodes). The
+// free-GPU index lists nodes in either policy's rank order, so the first node that passes the
+// filters and capacity checks is the answer; everything else takes the full pipeline.
 import type { ReservationIndex } from './capacity.js';
 import type { FreeGpuIndex } from './free-gpu-index.js';
 import { formatInvalidRequestReason } from './reasons.js';
@@ -35,27 +35,31 @@ export function scheduleIndexed(
   const invalid = formatInvalidRequestReason(req);
   if (invalid !== undefined) return { placed: false, reason: invalid, metrics: emptyMetrics(0) };
   const stack = createIndexedStack(cluster.reservations, cluster.usage, policy);
-  // Best-fit's order is the index's order only when no other scorer applies and the claim has no
-  // GPUs of its own (those win over any score).
+  // The policy's order is the index's order only when no other scorer applies and the claim has
+  // no GPUs of its own (those win over any score): best-fit walks fewest-free-first, first-fit
+  // (every node scores alike, so the lowest id wins) walks by id.
   const indexed =
-    policy === 'best-fit' &&
-    Object.keys(req.volumeNodes ?? {}).length === 0 &&
-    !cluster.holdsGpus(req.claimId);
+    Object.keys(req.volumeNodes ?? {}).length === 0 && !cluster.holdsGpus(req.claimId);
   if (indexed) {
-    const placed = firstFit(req, cluster, stack);
+    const order =
+      policy === 'best-fit'
+        ? cluster.free.candidates(req.gpuModel, req.gpuCount)
+        : cluster.free.candidatesById(req.gpuModel, req.gpuCount);
+    const placed = firstThatFits(req, order, cluster, stack);
     if (placed) return placed;
   }
   // Nothing fits (or the index cannot rank): the full pipeline says why, node by node.
   return stack.select(req, cluster.nodes);
 }
 
-function firstFit(
+function firstThatFits(
   req: PlacementRequest,
+  order: Iterable<string>,
   cluster: IndexedCluster,
   stack: Stack,
 ): PlacementResult | undefined {
   let looked = 0;
-  for (const id of cluster.free.candidates(req.gpuModel, req.gpuCount)) {
+  for (const id of order) {
     const node = cluster.nodeById.get(id);
     if (node === undefined) continue;
     looked++;
