@@ -236,9 +236,10 @@ export function createFaultInjector(
       );
       leader.pause();
       // Woken just after the takeover, its writes in flight race the new leader's first ones:
-      // the moment the fencing must refuse them. Stopped between its commit's lease check and
-      // the commit, it holds the lease row's shared lock: the takeover then waits for MariaDB's
-      // idle_transaction_timeout (10 s), so the wait allows for that.
+      // the moment the fencing must refuse them. Stopped inside a transaction, it keeps that
+      // transaction's locks (the lease row's shared one, between its commit's check and the
+      // commit), which can hold the takeover up until MariaDB's idle_transaction_timeout (10 s)
+      // rolls it back: the wait allows for that.
       later(leader.name, 0, async () => {
         const tookOver = await takeoverSeen(cluster, leader, leaseMs + 15_000);
         await sleep(wakeAfterMs);
