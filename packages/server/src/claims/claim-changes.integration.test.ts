@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { fakeGpuInventory, fakeNodeRow } from '../testing/fake-node-row.js';
 import { startTestServer, testDatabases, type TestServer } from '../testing/harness.js';
 import { applyTransition } from '../controller/claim-transitions.js';
 import { unfencedWrites } from '../controller/lease-fence.js';
@@ -16,41 +17,16 @@ const AT = '2026-01-01T00:00:00.000Z';
 const LATER = '2026-01-01T00:00:05.000Z';
 
 async function addNode(db: Kysely<Database>, id: string, hostname: string): Promise<void> {
-  // Registering: the running controller leaves claims on it alone.
+  // Registering, so nothing is placed here; two GPUs, so that POST's gpuCount check passes.
+  const row = fakeNodeRow({
+    id,
+    address: 'http://127.0.0.1:9',
+    gpus: fakeGpuInventory(id, 2),
+    at: AT,
+  });
   await db
     .insertInto('nodes')
-    .values({
-      id,
-      hostname,
-      machine_id: id,
-      status: 'Registering',
-      schedulable: 1,
-      labels: '{}',
-      // Two GPUs, so that POST's gpuCount check passes; Registering, so nothing is placed here.
-      gpus: JSON.stringify(
-        [0, 1].map((index) => ({
-          index,
-          uuid: `GPU-${id}-${index}`,
-          model: 'NVIDIA H200',
-          memoryTotalMiB: 143771,
-          memoryUsedMiB: 0,
-          utilizationPercent: 0,
-          temperatureC: 40,
-        })),
-      ),
-      agent_version: 'test',
-      address: null,
-      tunnel_port: null,
-      credential_hash: 'x',
-      join_token_id: null,
-      last_heartbeat_at: null,
-      status_changed_at: AT,
-      created_at: AT,
-      updated_at: AT,
-      version: 1,
-      cpu_millis: null,
-      memory_mib: null,
-    })
+    .values({ ...row, hostname, status: 'Registering', address: null })
     .execute();
 }
 

@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { fakeNodeRow } from './fake-node-row.js';
+import { fakeGpuInventory, fakeNodeRow } from './fake-node-row.js';
 import { startTestServer, type TestDb, type TestServer } from './harness.js';
 import type { StatementTally } from './statement-tally.js';
 
@@ -105,19 +105,10 @@ function isKind<K extends FleetMessage['kind']>(
 function nodeRows(n: number, gpus: number, port: number, at: string) {
   return Array.from({ length: n }, (_, i) => {
     const id = `node-${String(i).padStart(5, '0')}`;
-    const inventory = Array.from({ length: gpus }, (_, index) => ({
-      index,
-      uuid: `GPU-${id}-${index}`,
-      model: 'NVIDIA H200',
-      memoryTotalMiB: 143771,
-      memoryUsedMiB: 0,
-      utilizationPercent: 0,
-      temperatureC: 40,
-    }));
     return fakeNodeRow({
       id,
       address: `http://127.0.0.1:${port}/n/${id}`,
-      gpus: JSON.stringify(inventory),
+      gpus: fakeGpuInventory(id, gpus),
       at,
     });
   });
