@@ -30,8 +30,11 @@ export function parseStringMap(text: string | null): Record<string, string> {
   }
 }
 
+/** ShownEvent is used for what a claim's answer shows of each event. */
+export type ShownEvent = Pick<EventRow, 'type' | 'reason' | 'message' | 'created_at'>;
+
 /** toClaim is used to show a claim row on the wire, with its events when given. */
-export function toClaim(row: ClaimRowWithNames, events?: readonly EventRow[]): GpuClaim {
+export function toClaim(row: ClaimRowWithNames, events?: readonly ShownEvent[]): GpuClaim {
   const claim: GpuClaim = {
     id: row.id,
     name: row.name,

@@ -2,7 +2,14 @@ import type { ClaimSpec } from '@utopia/shared';
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import type { ClaimRow, Database, GpuClaimsTable, ReservationRow } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
-import { findClaimWithNames, recordClaimChange, recordClaimRow } from './claim-changes.js';
+import {
+  findClaimWithNames,
+  recordClaimChange,
+  recordClaimRow,
+  rowAfterUpdate,
+  type ClaimBefore,
+} from './claim-changes.js';
+import type { ClaimRowWithNames } from './claim-view.js';
 
 // Every query on gpu_claims and gpu_reservations lives here; the controller alone writes status.
 // Each write of a claim row also records a change-log row (watch/) in the same transaction.
@@ -31,14 +38,17 @@ export type ClaimUpdate = Omit<Updateable<GpuClaimsTable>, 'id' | 'version' | 'o
 
 /**
  * updateClaimGuarded is used for every claim write: it applies only if the row still has the
- * version that was read, so a lost race re-reads instead of overwriting.
+ * version that was read, so a lost race re-reads instead of overwriting. It answers the row as
+ * written (undefined: the race was lost). Given the row it guards (`before`, read with its
+ * names), the change log gets that row updated in memory instead of a read back.
  */
 export async function updateClaimGuarded(
   db: Conn,
   id: string,
   version: number,
   update: ClaimUpdate,
-): Promise<boolean> {
+  before?: ClaimBefore,
+): Promise<ClaimRowWithNames | undefined> {
   return inTransaction(db, async (trx) => {
     const result = await trx
       .updateTable('gpu_claims')
@@ -46,9 +56,14 @@ export async function updateClaimGuarded(
       .where('id', '=', id)
       .where('version', '=', version)
       .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) return false;
-    await recordClaimChange(trx, id, 'MODIFIED');
-    return true;
+    if (result.numUpdatedRows === 0n) return undefined;
+    const known =
+      before?.row.id === id && before.row.version === version
+        ? rowAfterUpdate(before, update, version + 1)
+        : undefined;
+    if (!known) return recordClaimChange(trx, id, 'MODIFIED');
+    await recordClaimRow(trx, known, 'MODIFIED');
+    return known;
   });
 }
 
@@ -151,11 +166,23 @@ export function cpuMillis(cpus: number | undefined): number {
   return cpus === undefined ? 0 : Math.round(cpus * 1000);
 }
 
-/** insertClaim is used once per claim, by the API, in the transaction that checked the quota. */
-export async function insertClaim(db: Conn, row: ClaimRow): Promise<void> {
-  await inTransaction(db, async (trx) => {
+/**
+ * insertClaim is used once per claim, by the API, in the transaction that checked the quota. It
+ * answers the row as the API shows it: a new claim is on no node, and with the owner's name
+ * given nothing is read back.
+ */
+export async function insertClaim(
+  db: Conn,
+  row: ClaimRow,
+  ownerName?: string,
+): Promise<ClaimRowWithNames> {
+  return inTransaction(db, async (trx) => {
     await trx.insertInto('gpu_claims').values(row).execute();
-    await recordClaimChange(trx, row.id, 'ADDED');
+    if (ownerName === undefined || row.node_id !== null)
+      return recordClaimChange(trx, row.id, 'ADDED');
+    const shown: ClaimRowWithNames = { ...row, owner_name: ownerName, node_hostname: null };
+    await recordClaimRow(trx, shown, 'ADDED');
+    return shown;
   });
 }
 
@@ -168,10 +195,11 @@ export async function requestDeletion(
   claim: Pick<ClaimRow, 'id' | 'version'>,
   at: string,
 ): Promise<boolean> {
-  return updateClaimGuarded(db, claim.id, claim.version, {
+  const written = await updateClaimGuarded(db, claim.id, claim.version, {
     deletion_requested_at: at,
     updated_at: at,
   });
+  return written !== undefined;
 }
 
 /**

@@ -88,12 +88,9 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request, reply) => {
       const p = currentUser(request);
-      const id = await createClaim(ctx.db, ctx.clock, p, request.body);
-      ctx.signals.claimChanged(id);
-      return reply
-        .status(201)
-        .header('location', `/api/gpu-claims/${id}`)
-        .send(await claimView(id, p));
+      const claim = await createClaim(ctx.db, ctx.clock, p, request.body);
+      ctx.signals.claimChanged(claim.id);
+      return reply.status(201).header('location', `/api/gpu-claims/${claim.id}`).send(claim);
     },
   );
 

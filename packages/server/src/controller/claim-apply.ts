@@ -10,10 +10,12 @@ import {
   StaleClaimError,
 } from '../claims/claims.repository.js';
 import { isUniqueViolation } from '../db/database.js';
+import type { ClaimRowWithNames } from '../claims/claim-view.js';
 import type { ClaimRow, Database } from '../db/schema.js';
 import { recordVolumesUsed } from '../volumes/volumes.repository.js';
 import { claimNodeRoom } from './node-room.js';
-import type { BindBatcher, BindWrite } from './bind-batcher.js';
+import type { BindBatcher } from './bind-batcher.js';
+import type { GroupWrite } from '../db/group-commit.js';
 import type { KeyedLimiter } from './keyed-limiter.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { deleteEvents } from '../events/events.repository.js';
@@ -42,10 +44,14 @@ export interface ApplyDeps {
   perNodeCalls?: KeyedLimiter;
 }
 
-/** ApplyOutcome is used to tell the reconciler to stop, to take another step, or to feed back a create. */
+/**
+ * ApplyOutcome is used to tell the reconciler to stop, to take another step, or to feed back a
+ * create. `claim` is the row as this step wrote it: the next step starts from it instead of a
+ * read (its writes stay version-guarded).
+ */
 export type ApplyOutcome =
   | { kind: 'done'; result: ReconcileResult }
-  | { kind: 'again' }
+  | { kind: 'again'; claim?: ClaimRowWithNames }
   | { kind: 'created'; outcome: CreateOutcome };
 
 const done = (result: ReconcileResult = {}): ApplyOutcome => ({ kind: 'done', result });
@@ -81,8 +87,7 @@ export async function applyClaimAction(
       );
       return done();
     case 'bind':
-      await bind(deps, claim, action, at);
-      return { kind: 'again' };
+      return { kind: 'again', claim: await bind(deps, claim, action, at) };
     case 'createContainer':
       return { kind: 'created', outcome: await createContainer(deps, action) };
     case 'markRunning':
@@ -160,16 +165,18 @@ export async function applyClaimAction(
       );
       return done();
     }
-    case 'reschedule':
+    case 'reschedule': {
       await removeContainers(deps, action.remove);
-      await release(deps, claim, at, backToPendingUpdate(action.reason, action.message), {
+      const update = backToPendingUpdate(action.reason, action.message);
+      const written = await release(deps, claim, at, update, {
         type: action.eventType,
         reason: action.reason,
         message: action.message,
       });
-      return { kind: 'again' };
-    case 'markTerminating':
-      await applyTransition(
+      return { kind: 'again', claim: written };
+    }
+    case 'markTerminating': {
+      const written = await applyTransition(
         db,
         claim,
         {
@@ -180,7 +187,8 @@ export async function applyClaimAction(
         undefined,
         at,
       );
-      return { kind: 'again' };
+      return { kind: 'again', claim: written };
+    }
     case 'remove':
       await removeContainers(deps, action.remove);
       await db.transaction().execute(async (trx) => {
@@ -199,14 +207,14 @@ async function bind(
   claim: ClaimRow,
   action: Extract<ClaimAction, { kind: 'bind' }>,
   at: string,
-): Promise<void> {
-  const write: BindWrite = async (trx) => {
+): Promise<ClaimRowWithNames> {
+  const write = async (trx: Transaction<Database>): Promise<ClaimRowWithNames> => {
     // First, before the claim's own row: the node's lock orders concurrent binds there.
     await claimNodeRoom(trx, roomOf(claim, action.nodeId), deps.supportsRowLocks);
-    await bindIn(trx, claim, action, at);
+    return bindIn(trx, claim, action, at);
   };
   try {
-    await withBatch(deps, write);
+    return await withBatch(deps, write);
   } catch (e) {
     // Another claim took one of these GPUs first: the transaction rolled back; try again.
     if (isUniqueViolation(e)) {
@@ -219,7 +227,7 @@ async function bind(
 
 // Binds and Running transitions go through the group commit when there is one (the controller
 // has), so a burst's writes share transactions; otherwise each is its own.
-function withBatch(deps: ApplyDeps, write: BindWrite): Promise<void> {
+function withBatch<T>(deps: ApplyDeps, write: GroupWrite<T>): Promise<T> {
   return deps.bindBatcher ? deps.bindBatcher(write) : deps.writes.transaction().execute(write);
 }
 
@@ -242,8 +250,8 @@ async function bindIn(
   claim: ClaimRow,
   action: Extract<ClaimAction, { kind: 'bind' }>,
   at: string,
-): Promise<void> {
-  await applyTransition(
+): Promise<ClaimRowWithNames> {
+  return applyTransition(
     trx,
     claim,
     {
@@ -263,6 +271,7 @@ async function bindIn(
         await releaseGpus(trx, claim.id);
         await reserveGpus(trx, claim.id, action.nodeId, action.gpuIndices, at);
       },
+      ...(action.nodeHostname === undefined ? {} : { nodeHostname: action.nodeHostname }),
     },
   );
 }
@@ -295,9 +304,12 @@ async function release(
   at: string,
   update: Parameters<typeof applyTransition>[2],
   event: Parameters<typeof applyTransition>[3],
-): Promise<void> {
-  await applyTransition(deps.writes, claim, update, event, at, { releaseGpus: true });
+): Promise<ClaimRowWithNames> {
+  const written = await applyTransition(deps.writes, claim, update, event, at, {
+    releaseGpus: true,
+  });
   deps.onGpusReleased(claim.id);
+  return written;
 }
 
 async function removeContainers(

@@ -33,6 +33,8 @@ export type ClaimAction =
   | {
       kind: 'bind';
       nodeId: string;
+      /** As the scheduler saw it: the bind's change-log row names the node without a read. */
+      nodeHostname?: string;
       gpuIndices: readonly number[];
       message: string;
       placement: PlacementMetrics;
@@ -148,6 +150,7 @@ function decidePending(state: ClaimState, opts: DecideOptions): ClaimAction {
   return {
     kind: 'bind',
     nodeId: result.nodeId,
+    ...(node ? { nodeHostname: node.hostname } : {}),
     gpuIndices: result.gpuIndices,
     message: `bound to node ${node?.hostname ?? result.nodeId}, GPUs [${result.gpuIndices.join(', ')}]`,
     placement: result.metrics,

@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import { AgentCallError, type AgentClient } from '../agent-client/agent-client.js';
 import { parseSpec } from '../claims/claim-view.js';
-import { findClaim, StaleClaimError } from '../claims/claims.repository.js';
+import { StaleClaimError } from '../claims/claims.repository.js';
+import type { ClaimRowWithNames } from '../claims/claim-view.js';
+import { selectClaims } from '../claims/claims.queries.js';
 import type { ClaimRow, Database, NodeRow } from '../db/schema.js';
 import type { Clock } from '../db/time.js';
 import type { ControllerMetrics } from '../metrics/metrics.js';
@@ -87,9 +89,11 @@ export function createClaimReconciler(
 
   async function reconcile(claimId: string): Promise<ReconcileResult> {
     let created: CreateOutcome | undefined;
+    let known: Known | undefined;
     for (let step = 0; step < MAX_STEPS; step++) {
-      const state = await perceive(deps, claimId, created);
-      if (!state) return {}; // gone: nothing left to do
+      const perceived = await perceive(deps, claimId, created, known);
+      if (!perceived) return {}; // gone: nothing left to do
+      const { state } = perceived;
       const started = performance.now();
       const action = decideClaimAction(state, decideOpts);
       if (state.cluster)
@@ -98,6 +102,7 @@ export function createClaimReconciler(
       const outcome: ApplyOutcome = await applyAssumed(deps, state.claim, action);
       if (outcome.kind === 'done') return outcome.result;
       created = outcome.kind === 'created' ? outcome.outcome : undefined;
+      known = knownAfter(outcome, perceived);
     }
     return { requeueAfterMs: 0 };
   }
@@ -151,19 +156,44 @@ async function applyAssumed(
   }
 }
 
+/**
+ * Known is used to carry what one step of a reconcile knows into the next: the claim row as the
+ * step wrote it (or read it, when it wrote nothing), and the node's state when the claim stayed
+ * on the node it was read with. A write from elsewhere meanwhile makes the next write's version
+ * guard fail, and the queue retries from a fresh read, as it would after a read that raced.
+ */
+interface Known {
+  claim: ClaimRowWithNames;
+  node?: NodeState;
+}
+
+interface Perceived {
+  state: ClaimState;
+  claim: ClaimRowWithNames;
+}
+
+function knownAfter(outcome: ApplyOutcome, perceived: Perceived): Known | undefined {
+  if (outcome.kind === 'created') return { claim: perceived.claim, node: perceived.state.node };
+  if (outcome.kind === 'again' && outcome.claim) return { claim: outcome.claim };
+  return undefined;
+}
+
 /** perceive is used to read one claim's state, and only what observationsFor says it needs. */
 async function perceive(
   deps: ReconcilerDeps,
   claimId: string,
   created: CreateOutcome | undefined,
-): Promise<ClaimState | undefined> {
-  const claim = await findClaim(deps.db, claimId);
+  known: Known | undefined,
+): Promise<Perceived | undefined> {
+  const claim = known?.claim ?? (await selectClaims(deps.db, { id: claimId }, 1))[0];
   if (!claim) return undefined;
-  const node = nodeStateOf(
-    claim,
-    claim.node_id === null ? undefined : await findNode(deps.db, claim.node_id),
-    deps.agentTokenKey,
-  );
+  const node =
+    known?.node ??
+    nodeStateOf(
+      claim,
+      claim.node_id === null ? undefined : await findNode(deps.db, claim.node_id),
+      deps.agentTokenKey,
+    );
   const needs = observationsFor(claim, node);
   const state: ClaimState = { claim, spec: parseSpec(claim), node };
   if (created) state.created = created;
@@ -183,7 +213,7 @@ async function perceive(
     const all = await deps.agents.listContainers(node.target);
     state.claimContainers = all.filter((c) => c.claim_id === claim.id).map((c) => c.id);
   }
-  return state;
+  return { state, claim };
 }
 
 /** nodeStateOf is used to turn the claim's node row into what the controller can do with it. */

@@ -14,8 +14,8 @@ export interface NewEvent {
   at: string;
 }
 
-/** recordEvent is used in the same transaction as the change it describes. */
-export async function recordEvent(db: Conn, e: NewEvent): Promise<void> {
+/** recordEvent is used in the same transaction as the change it describes; it answers the row. */
+export async function recordEvent(db: Conn, e: NewEvent): Promise<Insertable<EventsTable>> {
   const row: Insertable<EventsTable> = {
     object_kind: e.kind,
     object_id: e.objectId,
@@ -29,6 +29,7 @@ export async function recordEvent(db: Conn, e: NewEvent): Promise<void> {
   );
   if (batched) batched.push(row);
   else await db.insertInto('events').values(row).execute();
+  return row;
 }
 
 // Inside a group commit the batch's events go in as one multi-row INSERT at its end.

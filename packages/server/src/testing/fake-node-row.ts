@@ -31,3 +31,18 @@ export function fakeNodeRow(n: {
     version: 1,
   };
 }
+
+/** fakeGpuInventory is used for a fake node's GPUs column: `count` idle H200s, as JSON. */
+export function fakeGpuInventory(nodeId: string, count: number): string {
+  return JSON.stringify(
+    Array.from({ length: count }, (_, index) => ({
+      index,
+      uuid: `GPU-${nodeId}-${index}`,
+      model: 'NVIDIA H200',
+      memoryTotalMiB: 143771,
+      memoryUsedMiB: 0,
+      utilizationPercent: 0,
+      temperatureC: 40,
+    })),
+  );
+}

@@ -8,8 +8,9 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { fakeNodeRow } from './fake-node-row.js';
+import { fakeGpuInventory, fakeNodeRow } from './fake-node-row.js';
 import { startTestServer, type TestDb, type TestServer } from './harness.js';
+import type { StatementTally } from './statement-tally.js';
 
 /** FleetOptions is used to size a fleet run. */
 export interface FleetOptions {
@@ -22,6 +23,8 @@ export interface FleetOptions {
   timeoutMs: number;
   /** Extra server settings (UTOPIA_*). */
   env?: Record<string, string>;
+  /** Counts the SQL statements from the first POST until every claim is Running. */
+  tally?: StatementTally;
 }
 
 /** FleetFigures is used to report one fleet run. */
@@ -41,6 +44,8 @@ export interface FleetFigures {
   /** Creates the fake agents saw for a GPU already held by a live container. */
   doubleBookedOnAgents: number;
   loadAverage: readonly number[];
+  /** With a tally: statements per SQL text over the burst, the run's own polling left out. */
+  statements?: Map<string, number>;
 }
 
 const FleetMessage = Type.Union([
@@ -100,30 +105,24 @@ function isKind<K extends FleetMessage['kind']>(
 function nodeRows(n: number, gpus: number, port: number, at: string) {
   return Array.from({ length: n }, (_, i) => {
     const id = `node-${String(i).padStart(5, '0')}`;
-    const inventory = Array.from({ length: gpus }, (_, index) => ({
-      index,
-      uuid: `GPU-${id}-${index}`,
-      model: 'NVIDIA H200',
-      memoryTotalMiB: 143771,
-      memoryUsedMiB: 0,
-      utilizationPercent: 0,
-      temperatureC: 40,
-    }));
     return fakeNodeRow({
       id,
       address: `http://127.0.0.1:${port}/n/${id}`,
-      gpus: JSON.stringify(inventory),
+      gpus: fakeGpuInventory(id, gpus),
       at,
     });
   });
 }
 
-export async function countRunning(t: TestServer): Promise<number> {
-  const r = await t.server.ctx.db.kysely
+function runningCount(t: TestServer) {
+  return t.server.ctx.db.kysely
     .selectFrom('gpu_claims')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('phase', '=', 'Running')
-    .executeTakeFirstOrThrow();
+    .where('phase', '=', 'Running');
+}
+
+export async function countRunning(t: TestServer): Promise<number> {
+  const r = await runningCount(t).executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -220,6 +219,7 @@ export async function runFleet(opts: FleetOptions): Promise<FleetFigures> {
   const { t, child } = fleet;
   try {
     const cpu = process.cpuUsage();
+    opts.tally?.start();
     child.send({
       kind: 'post',
       url: t.url,
@@ -236,6 +236,8 @@ export async function runFleet(opts: FleetOptions): Promise<FleetFigures> {
       running = await countRunning(t);
     }
     const used = process.cpuUsage(cpu);
+    const statements = opts.tally?.stop();
+    statements?.delete(runningCount(t).compile().sql);
     const span = await t.server.ctx.db.kysely
       .selectFrom('gpu_claims')
       .select((eb) => [
@@ -260,6 +262,7 @@ export async function runFleet(opts: FleetOptions): Promise<FleetFigures> {
       doubleBookedInDb: await doubleBookedInDb(t),
       doubleBookedOnAgents: agentStats.doubleBooked,
       loadAverage: loadavg(),
+      ...(statements ? { statements } : {}),
     };
   } finally {
     await fleet.close();
