@@ -164,19 +164,23 @@ export async function startCluster(
     return node;
   };
 
-  for (const [i, gpus] of nodeGpus.entries()) await addNode(`node-${i}`, gpus);
-  return {
-    t,
-    runLabel,
-    nodes,
-    addNode,
-    async close() {
+  // The temp dir goes whatever else fails (an agent that did not start, Docker not answering).
+  const close = async (): Promise<void> => {
+    try {
       for (const n of nodes) await n.stop();
       await t.close();
       await removeRunContainers(runLabel);
+    } finally {
       rmSync(root, { recursive: true, force: true });
-    },
+    }
   };
+  try {
+    for (const [i, gpus] of nodeGpus.entries()) await addNode(`node-${i}`, gpus);
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
+  return { t, runLabel, nodes, addNode, close };
 }
 
 /** runContainers is used to see what Docker really runs for a test run. */
