@@ -60,37 +60,52 @@ export interface FaultRecord {
 type Rng = () => number;
 const BURST_CREATES = 6;
 
-/** takeoverSeen is used to wait until a replica other than `stopped` leads; ms it took. */
-async function takeoverSeen(
-  cluster: Pick<ChaosCluster, 'leader'>,
-  stopped: ManagedProcess,
+/** msUntil is used to poll ok() every everyMs until it holds: ms it took, or undefined. */
+async function msUntil(
+  ok: () => Promise<boolean>,
   timeoutMs: number,
+  everyMs: number,
 ): Promise<number | undefined> {
   const start = Date.now();
   while (Date.now() - start < timeoutMs) {
-    const now = await cluster.leader().catch(() => undefined);
-    if (now && now !== stopped) return Date.now() - start;
-    await sleep(20);
+    if (await ok().catch(() => false)) return Date.now() - start;
+    await sleep(everyMs);
   }
   return undefined;
 }
 
+/** takeoverSeen is used to wait until a replica other than `stopped` leads; ms it took. */
+const takeoverSeen = (
+  cluster: Pick<ChaosCluster, 'leader'>,
+  stopped: ManagedProcess,
+  timeoutMs: number,
+): Promise<number | undefined> =>
+  msUntil(
+    async () => {
+      const now = await cluster.leader();
+      return now !== undefined && now !== stopped;
+    },
+    timeoutMs,
+    20,
+  );
+
 /** firstBound is used to wait until one of the named claims is bound; ms it took, or undefined. */
-async function firstBound(
+const firstBound = (
   cluster: Pick<ChaosCluster, 'db'>,
   names: readonly string[],
   timeoutMs: number,
-): Promise<number | undefined> {
-  const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    const [rows] = await cluster.db
-      .query('SELECT id FROM gpu_claims WHERE name IN (?) AND node_id IS NOT NULL LIMIT 1', [names])
-      .catch(() => [[]]);
-    if (Array.isArray(rows) && rows.length > 0) return Date.now() - start;
-    await sleep(10);
-  }
-  return undefined;
-}
+): Promise<number | undefined> =>
+  msUntil(
+    async () => {
+      const [rows] = await cluster.db.query(
+        'SELECT id FROM gpu_claims WHERE name IN (?) AND node_id IS NOT NULL LIMIT 1',
+        [names],
+      );
+      return Array.isArray(rows) && rows.length > 0;
+    },
+    timeoutMs,
+    10,
+  );
 const between = (rand: Rng, lo: number, hi: number): number => lo + rand() * (hi - lo);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
