@@ -4,7 +4,8 @@ import { loadavg } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Database } from '../src/db/schema.js';
 import { testDatabases, type TestDb } from '../src/testing/harness.js';
-import { fmt } from './lib.js';
+import type { StatementCount } from '../src/testing/statement-tally.js';
+import { fmt, printTable } from './lib.js';
 
 /** fleetDbs is used to read UTOPIA_BENCH_FLEET_DBS (default: the test databases available). */
 export function fleetDbs(): TestDb[] {
@@ -62,4 +63,22 @@ export async function dbWrites(db: Kysely<Database>): Promise<number> {
       ).c,
     );
   return Number(v.v) + (await count('resource_changes')) + (await count('events'));
+}
+
+/** printStatements is used to show a statement tally: per claim, and the costliest texts. */
+export function printStatements(
+  what: string,
+  counts: ReadonlyMap<string, StatementCount>,
+  claims: number,
+): void {
+  const per = (n: number): string => fmt(n / Math.max(1, claims), 3);
+  const all = [...counts.values()];
+  const total = all.reduce((a, c) => a + c.count, 0);
+  const ms = all.reduce((a, c) => a + c.ms, 0);
+  const top = [...counts].sort((a, b) => b[1].ms - a[1].ms || b[1].count - a[1].count).slice(0, 25);
+  printTable(
+    `SQL statements during ${what}: ${fmt(total / Math.max(1, claims), 2)} per claim (${total} for ${claims} claims Running), ${per(ms)} ms per claim inside the driver (SQLite only)`,
+    ['per claim', 'count', 'driver ms/claim', 'statement'],
+    top.map(([sql, c]) => [per(c.count), String(c.count), per(c.ms), sql.slice(0, 160)]),
+  );
 }

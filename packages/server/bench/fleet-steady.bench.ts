@@ -14,7 +14,15 @@ import {
   submitToRunningMs,
   waitUntilSettled,
 } from '../src/testing/fleet-load.js';
-import { envNumber, fleetDbs, loadText, measureFrom, rssMiB } from './fleet-lib.js';
+import { createStatementTally } from '../src/testing/statement-tally.js';
+import {
+  envNumber,
+  fleetDbs,
+  loadText,
+  measureFrom,
+  printStatements,
+  rssMiB,
+} from './fleet-lib.js';
 import { fmt, printTable, stats } from './lib.js';
 
 const NODES = envNumber('UTOPIA_BENCH_FLEET_NODES', 1000);
@@ -22,6 +30,9 @@ const SECONDS = envNumber('UTOPIA_BENCH_STEADY_SECONDS', 20);
 const RATES = (process.env.UTOPIA_BENCH_STEADY_RATES ?? '100,500').split(',').map(Number);
 // 16 GPUs a node: 500/s for 20 s is 10,000 one-GPU claims.
 const GPUS_PER_NODE = 16;
+// As in fleet.bench.ts: count (and on SQLite time) the statements of each run.
+const tally =
+  process.env.UTOPIA_BENCH_FLEET_STATEMENTS === '1' ? createStatementTally() : undefined;
 
 const rows: string[][] = [];
 for (const db of fleetDbs()) {
@@ -30,6 +41,7 @@ for (const db of fleetDbs()) {
     try {
       const loadBefore = loadText();
       const use = measureFrom();
+      tally?.start();
       const load = await loadFleet(fleet, {
         count: rate * SECONDS,
         concurrency: 4096,
@@ -43,8 +55,10 @@ for (const db of fleetDbs()) {
         envNumber('UTOPIA_BENCH_STEADY_SETTLE_MS', 240_000),
       );
       const u = use();
+      const statements = tally?.stop();
       const states = await claimStates(fleet);
       const s = stats(submitToRunningMs(states, load.acknowledged));
+      if (statements) printStatements(`${rate}/s on ${db}`, statements, s.n);
       const row = [
         db,
         String(NODES),

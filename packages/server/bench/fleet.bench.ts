@@ -9,7 +9,7 @@
 import { loadavg } from 'node:os';
 import { runFleet } from '../src/testing/fleet.js';
 import { createStatementTally } from '../src/testing/statement-tally.js';
-import { fleetDbs } from './fleet-lib.js';
+import { fleetDbs, printStatements } from './fleet-lib.js';
 import { fmt, printTable } from './lib.js';
 
 const NODES = Number(process.env.UTOPIA_BENCH_FLEET_NODES ?? 1000);
@@ -30,7 +30,7 @@ for (const db of DBS) {
     timeoutMs: Number(process.env.UTOPIA_BENCH_FLEET_TIMEOUT_MS ?? 240_000),
     ...(tally ? { tally } : {}),
   });
-  if (f.statements) printStatements(db, f.statements, f.running);
+  if (f.statements) printStatements(`the burst on ${db}`, f.statements, f.running);
   rows.push([
     db,
     String(NODES),
@@ -64,13 +64,3 @@ printTable(
   ],
   rows,
 );
-
-function printStatements(db: string, counts: ReadonlyMap<string, number>, claims: number): void {
-  const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 25);
-  printTable(
-    `SQL statements during the burst on ${db}: ${fmt(total / Math.max(1, claims), 2)} per claim (${total} for ${claims} claims Running)`,
-    ['per claim', 'count', 'statement'],
-    top.map(([sql, n]) => [fmt(n / Math.max(1, claims), 3), String(n), sql.slice(0, 160)]),
-  );
-}

@@ -6,7 +6,7 @@ import type {
   AgentMetricsResponse,
 } from '@utopia/shared';
 import { AgentAnswers, type AnswerCheck } from './agent-answers.js';
-import { createAgentHttp } from './agent-http.js';
+import { createAgentHttp, type AgentMethod } from './agent-http.js';
 import { openAgentStream, readSmallBody } from './agent-stream.js';
 import { openAgentWebSocket } from './agent-websocket.js';
 import type { WebSocket } from 'ws';
@@ -99,7 +99,7 @@ export function createAgentClient(opts: { timeoutMs: number }): AgentClient {
   const http = createAgentHttp(opts);
   async function call(
     t: AgentTarget,
-    method: string,
+    method: AgentMethod,
     path: string,
     body?: unknown,
   ): Promise<AgentAnswer> {

@@ -12,14 +12,20 @@ export interface AgentHttpAnswer {
   text: string;
 }
 
+/** AgentMethod is used for the methods the agent API has. */
+export type AgentMethod = 'GET' | 'POST' | 'DELETE';
+
 /** AgentHttp is used by the agent client for every plain call. */
 export interface AgentHttp {
-  send(t: AgentTarget, method: string, path: string, body?: unknown): Promise<AgentHttpAnswer>;
+  send(t: AgentTarget, method: AgentMethod, path: string, body?: unknown): Promise<AgentHttpAnswer>;
 }
 
-// Idle connections (unref'd by node:http, so they keep no process alive) are dropped after this, well before an agent's own keep-alive timeout (Fastify:
-// 72 s), so the agent never closes one just as it is reused. undici's default is the same.
-const IDLE_MS = 4_000;
+// Idle connections (unref'd by node:http, so they keep no process alive) are dropped after this:
+// longer than the health poll's interval (5 s), so each poll reuses its node's connection (through
+// frp, a fresh one is also a fresh work connection), and well before an agent's own keep-alive
+// timeout (Fastify: 72 s), so the agent seldom closes one just as it is reused (that case is
+// retried below).
+const IDLE_MS = 15_000;
 // An answer larger than this is no agent's: refused rather than held in memory.
 const MAX_ANSWER_BYTES = 16 * 2 ** 20;
 
@@ -31,7 +37,7 @@ export function createAgentHttp(opts: { timeoutMs: number }): AgentHttp {
 
   function once(
     t: AgentTarget,
-    method: string,
+    method: AgentMethod,
     path: string,
     payload: string | undefined,
   ): Promise<AgentHttpAnswer & { reusedSocketReset?: boolean }> {

@@ -8,7 +8,7 @@ import type { ClaimRow, Database } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { Errors } from '../errors.js';
 import { recordEvent } from '../events/events.repository.js';
-import { clusterLimits } from '../nodes/cluster-limits.js';
+import { checkGpuCount } from '../nodes/cluster-limits.js';
 import { toClaim } from './claim-view.js';
 import {
   findClaim,
@@ -31,11 +31,11 @@ async function validateSpec(db: Db, req: CreateClaimRequest): Promise<void> {
     }
   }
   checkMountPaths(req.spec);
-  const { nodes, largestGpuCount: largest } = await clusterLimits(db.kysely);
   const wanted = req.spec.resources.gpuCount;
-  // With no node registered yet there is nothing to compare with: the claim waits, saying why.
+  const checked = await checkGpuCount(db.kysely, wanted);
   // 409, not 400: the spec is valid, it conflicts with the cluster as it is now.
-  if (nodes > 0 && wanted > largest) {
+  if (!checked.admitted) {
+    const largest = checked.limits.largestGpuCount;
     throw Errors.conflict(
       `spec.resources.gpuCount ${wanted} is more than any node has (largest: ${largest})`,
       [{ field: 'spec.resources.gpuCount', message: `must be at most ${largest}` }],

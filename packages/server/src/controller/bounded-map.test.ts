@@ -1,5 +1,5 @@
 // mapBounded: never more than `limit` calls in flight, results in order, and with pacing the
-// starts spread evenly over the span (on a manual clock, so the times are exact).
+// starts spread evenly over the span, grouped on ticks (on a manual clock, so the times are exact).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mapBounded } from './bounded-map.js';
@@ -10,6 +10,7 @@ interface Case {
   items: number;
   limit: number;
   spreadMs: number;
+  tickMs?: number;
   callMs: number;
   starts: number[];
 }
@@ -38,6 +39,15 @@ const cases: Case[] = [
     spreadMs: 1000,
     callMs: 500,
     starts: [0, 200, 500, 700, 1000],
+  },
+  {
+    name: 'pacing groups the starts on ticks: one wake-up starts several calls',
+    items: 10,
+    limit: 10,
+    spreadMs: 1000,
+    tickMs: 250,
+    callMs: 50,
+    starts: [0, 0, 0, 250, 250, 500, 500, 500, 750, 750],
   },
 ];
 
@@ -78,7 +88,12 @@ describe('mapBounded', () => {
             inFlight--;
             return i * 10;
           },
-          { spreadMs: c.spreadMs, now: clock.now, sleep },
+          {
+            spreadMs: c.spreadMs,
+            now: clock.now,
+            sleep,
+            ...(c.tickMs ? { tickMs: c.tickMs } : {}),
+          },
         ),
       );
       assert.deepEqual(

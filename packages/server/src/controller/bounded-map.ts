@@ -1,10 +1,18 @@
 /** Pacing is used to spread the starts of a mapBounded run evenly over a span of time. */
 export interface Pacing {
-  /** Item i (of n) starts no earlier than i × spreadMs / n after the run began. */
+  /** Item i (of n) starts no earlier than i × spreadMs / n after the run began, rounded down to a tick. */
   spreadMs: number;
+  /**
+   * Starts are grouped on ticks this far apart (default 100 ms): each wake-up of the process costs
+   * far more than the calls it starts, so a few dozen calls per tick cost much less CPU than one
+   * call per millisecond, and the load is still spread over the span.
+   */
+  tickMs?: number;
   now(): number;
   sleep(ms: number): Promise<void>;
 }
+
+const DEFAULT_TICK_MS = 100;
 
 /**
  * mapBounded is used to run `fn` over many items with at most `limit` in flight (e.g. polling
@@ -26,7 +34,9 @@ export async function mapBounded<T, R>(
       const i = next++;
       const item = items[i];
       if (pacing && pacing.spreadMs > 0) {
-        const wait = start + (i * pacing.spreadMs) / items.length - pacing.now();
+        const tick = pacing.tickMs ?? DEFAULT_TICK_MS;
+        const offset = (i * pacing.spreadMs) / items.length;
+        const wait = start + Math.floor(offset / tick) * tick - pacing.now();
         if (wait > 0) await pacing.sleep(wait);
       }
       if (item !== undefined) results[i] = await fn(item);

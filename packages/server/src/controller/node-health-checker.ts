@@ -53,6 +53,15 @@ interface ProbeResult {
  */
 export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Promise<void> } {
   const lastOk = new Map<string, number>();
+  // Each node's stored GPU list, parsed once per row version rather than on every poll.
+  const storedGpus = new Map<string, { version: number; gpus: GpuRecord[] }>();
+  const storedGpusOf = (node: NodeRow): GpuRecord[] => {
+    const known = storedGpus.get(node.id);
+    if (known?.version === node.version) return known.gpus;
+    const gpus = parseGpus(node);
+    storedGpus.set(node.id, { version: node.version, gpus });
+    return gpus;
+  };
   const failures = new Map<string, number>();
   const startedAt = deps.clock.now();
 
@@ -104,7 +113,9 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
   async function pollOnce(): Promise<void> {
     let nodes = await listNodes(deps.db);
     if (await recordTunnelPorts(nodes)) nodes = await listNodes(deps.db);
-    deps.liveFigures.retain(new Set(nodes.map((n) => n.id)));
+    const ids = new Set(nodes.map((n) => n.id));
+    deps.liveFigures.retain(ids);
+    for (const id of storedGpus.keys()) if (!ids.has(id)) storedGpus.delete(id);
     const results = await mapBounded(nodes, deps.concurrency, probe, {
       spreadMs: deps.spreadMs ?? 0,
       now: () => performance.now(),
@@ -133,9 +144,9 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
     failures.set(node.id, 0);
     const live = r.metrics?.gpus ?? [];
     deps.liveFigures.record(node.id, at, live);
-    const stored = parseGpus(node);
+    const stored = storedGpusOf(node);
     const gpus = mergeLiveFigures(stored, live);
-    const inventoryChanged = inventoryOf(gpus) !== inventoryOf(stored);
+    const inventoryChanged = !sameInventory(gpus, stored);
     const capacity = capacityOf(r.metrics);
     const capacityChanged =
       capacity !== undefined &&
@@ -246,8 +257,20 @@ function injectionOf(metrics: AgentMetricsResponse | undefined, node: NodeRow): 
 }
 
 // What a node has, not how busy it is: a change here is worth a write.
-function inventoryOf(gpus: readonly GpuRecord[]): string {
-  return JSON.stringify(gpus.map((g) => [g.index, g.uuid, g.model, g.memoryTotalMiB]));
+function sameInventory(a: readonly GpuRecord[], b: readonly GpuRecord[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((g, i) => {
+      const o = b[i];
+      return (
+        o !== undefined &&
+        g.index === o.index &&
+        g.uuid === o.uuid &&
+        g.model === o.model &&
+        g.memoryTotalMiB === o.memoryTotalMiB
+      );
+    })
+  );
 }
 
 /** mergeLiveFigures is used to fold an agent's per-GPU figures into the stored inventory. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
-import { clusterLimits } from './cluster-limits.js';
+import { checkGpuCount, clusterLimits } from './cluster-limits.js';
 import { updateNodeGuarded } from './nodes.repository.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
@@ -61,5 +61,39 @@ describe('clusterLimits (cached between node writes)', () => {
     await addNode('b', 2, '2026-01-02T00:00:00.000Z');
     await db.kysely.updateTable('nodes').set({ version: 2 }).where('id', '=', 'b').execute();
     assert.deepEqual(await clusterLimits(db.kysely), { nodes: 1, largestGpuCount: 2 });
+  });
+});
+
+describe('checkGpuCount (admit on a recent answer, refuse only on a fresh one)', () => {
+  it('admits anything before the first node, then up to the largest node', async () => {
+    // maxAgeMs -1: every answer is read fresh.
+    assert.deepEqual(await checkGpuCount(db.kysely, 64, -1), { admitted: true });
+    await addNode('a', 4);
+    assert.deepEqual(await checkGpuCount(db.kysely, 4, -1), { admitted: true });
+    assert.deepEqual(await checkGpuCount(db.kysely, 5, -1), {
+      admitted: false,
+      limits: { nodes: 1, largestGpuCount: 4 },
+    });
+  });
+
+  it('a node registered a moment ago admits at once, though the cache says no', async () => {
+    await addNode('a', 2);
+    assert.equal((await checkGpuCount(db.kysely, 8)).admitted, false);
+    await addNode('b', 8, '2026-01-02T00:00:00.000Z');
+    assert.deepEqual(await checkGpuCount(db.kysely, 8, 60_000), { admitted: true });
+  });
+
+  it('within maxAgeMs a cached admission stands; past it the nodes are read again', async () => {
+    await addNode('a', 8);
+    assert.equal((await checkGpuCount(db.kysely, 8)).admitted, true);
+    await db.kysely.deleteFrom('nodes').execute();
+    await addNode('b', 2, '2026-01-02T00:00:00.000Z');
+    // The node of 8 left a moment ago: the recent answer still admits (the claim would wait).
+    assert.equal((await checkGpuCount(db.kysely, 8, 60_000)).admitted, true);
+    // An answer older than maxAgeMs (here: any) is confirmed first, and refuses.
+    assert.deepEqual(await checkGpuCount(db.kysely, 8, -1), {
+      admitted: false,
+      limits: { nodes: 1, largestGpuCount: 2 },
+    });
   });
 });

@@ -74,8 +74,25 @@ export function toNode(row: NodeRow, holders: ReadonlyMap<number, string>): Node
  * need not store them.
  */
 export function agentTokenFor(nodeId: string, agentTokenKey: string): string {
-  return `uta_${createHmac('sha256', agentTokenKey).update(nodeId).digest('base64url')}`;
+  // Every agent call and health poll needs it: keep the HMACs instead of recomputing them.
+  let byNode = agentTokens.get(agentTokenKey);
+  if (!byNode) {
+    if (agentTokens.size >= 8) agentTokens.clear();
+    byNode = new Map();
+    agentTokens.set(agentTokenKey, byNode);
+  }
+  let token = byNode.get(nodeId);
+  if (token === undefined) {
+    token = `uta_${createHmac('sha256', agentTokenKey).update(nodeId).digest('base64url')}`;
+    if (byNode.size >= AGENT_TOKENS_KEPT) byNode.clear();
+    byNode.set(nodeId, token);
+  }
+  return token;
 }
+
+/** agentTokens is agentTokenFor's memo: key → node id → token (one key per server in practice). */
+const agentTokens = new Map<string, Map<string, string>>();
+const AGENT_TOKENS_KEPT = 100_000;
 
 /** agentTargetOf is used to reach a node's agent: through its frp tunnel, or directly (LAN). */
 export function agentTargetOf(

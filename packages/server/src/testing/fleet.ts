@@ -10,7 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { fakeGpuInventory, fakeNodeRow } from './fake-node-row.js';
 import { startTestServer, type TestDb, type TestServer } from './harness.js';
-import type { StatementTally } from './statement-tally.js';
+import type { StatementCount, StatementTally } from './statement-tally.js';
 
 /** FleetOptions is used to size a fleet run. */
 export interface FleetOptions {
@@ -45,7 +45,7 @@ export interface FleetFigures {
   doubleBookedOnAgents: number;
   loadAverage: readonly number[];
   /** With a tally: statements per SQL text over the burst, the run's own polling left out. */
-  statements?: Map<string, number>;
+  statements?: Map<string, StatementCount>;
 }
 
 const FleetMessage = Type.Union([
