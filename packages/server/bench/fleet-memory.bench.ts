@@ -4,7 +4,9 @@
 // model is built from them as on a takeover: 10,000 claims without a long burst on a shared VM);
 // UTOPIA_BENCH_MEMORY_MODE=post posts them instead (64 in flight) and waits until all run.
 // UTOPIA_BENCH_MEMORY_SNAPSHOT=<dir> also writes a heap snapshot of the loaded server there (open
-// it in Chrome DevTools → Memory) to see what holds the memory.
+// it in Chrome DevTools → Memory) to see what holds the memory. With the claims Running it also
+// takes the server's CPU over UTOPIA_BENCH_MEMORY_CPU_SECONDS (30): what 10,000 claims that need
+// nothing cost the leader (health polls, and whatever checks the Running claims).
 //
 //   UTOPIA_BENCH_FLEET_NODES (1000), UTOPIA_BENCH_MEMORY_CLAIMS (10000), UTOPIA_BENCH_FLEET_DBS.
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ import type { TestDb } from '../src/testing/harness.js';
 import { countRunning, startFleet, type Fleet } from '../src/testing/fleet.js';
 import { loadFleet, waitUntilSettled } from '../src/testing/fleet-load.js';
 import { seedRunningClaims } from '../src/testing/fleet-seed.js';
-import { envNumber, fleetDbs, loadText } from './fleet-lib.js';
+import { envNumber, fleetDbs, loadText, measureFrom } from './fleet-lib.js';
 import { fmt, printTable, sleep } from './lib.js';
 
 const NODES = envNumber('UTOPIA_BENCH_FLEET_NODES', 1000);
@@ -22,6 +24,7 @@ const CLAIMS = envNumber('UTOPIA_BENCH_MEMORY_CLAIMS', 10_000);
 const POST = process.env.UTOPIA_BENCH_MEMORY_MODE === 'post';
 const SNAPSHOT_DIR = process.env.UTOPIA_BENCH_MEMORY_SNAPSHOT;
 const GPUS_PER_NODE = 16;
+const CPU_SECONDS = envNumber('UTOPIA_BENCH_MEMORY_CPU_SECONDS', 30);
 
 // A full collection before each reading, so the figures are what is live, not garbage.
 setFlagsFromString('--expose-gc');
@@ -62,6 +65,9 @@ for (const db of fleetDbs()) {
     await sleep(20_000); // the takeover's reconcile of every claim, and a few health polls
     const running = await countRunning(fleet.t);
     const loaded = memory();
+    const use = measureFrom();
+    await sleep(CPU_SECONDS * 1000);
+    const cpu = use();
     if (SNAPSHOT_DIR)
       console.log(
         `heap snapshot: ${writeHeapSnapshot(join(SNAPSHOT_DIR, `fleet-${db}.heapsnapshot`))}`,
@@ -73,6 +79,7 @@ for (const db of fleetDbs()) {
       POST ? 'posted' : 'seeded',
       ...idle,
       ...loaded,
+      fmt(cpu.corePercent, 1),
       loadText(),
     ]);
   } finally {
@@ -92,6 +99,7 @@ printTable(
     'RSS',
     'heap',
     'ext',
+    'CPU % core',
     'load',
   ],
   rows,

@@ -281,6 +281,50 @@ export async function findClaimPlacements(
     .execute();
 }
 
+/**
+ * claimIdsToResync is used by the leader's periodic resync: every claim in a phase the controller
+ * is still moving, and Running claims only when a user asked something of them (a deletion, a
+ * reschedule or drain) or their node is not Online. A Running claim's container is watched by its node's poll instead
+ * (orphan-container-sweep.ts), so 10,000 of them cost no reconcile each per resync.
+ */
+export async function claimIdsToResync(db: Conn): Promise<string[]> {
+  const rows = await db
+    .selectFrom('gpu_claims')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb('phase', 'in', ['Pending', 'Scheduled', 'Terminating']),
+        eb('deletion_requested_at', 'is not', null),
+        eb('reschedule_requested_at', 'is not', null),
+        // A node deleted or gone Offline through another replica: no poll watches its claims.
+        eb('node_id', 'not in', eb.selectFrom('nodes').select('id').where('status', '=', 'Online')),
+      ]),
+    )
+    .orderBy('created_at')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * claimPlacementsByNode is used once per health-poll round: every claim bound to a node, by node,
+ * so each node's container list can be compared with what should run there.
+ */
+export async function claimPlacementsByNode(db: Conn): Promise<Map<string, ClaimPlacement[]>> {
+  const rows = await db
+    .selectFrom('gpu_claims')
+    .select(['id', 'node_id', 'phase', 'container_id'])
+    .where('node_id', 'is not', null)
+    .execute();
+  const byNode = new Map<string, ClaimPlacement[]>();
+  for (const r of rows) {
+    if (r.node_id === null) continue;
+    const list = byNode.get(r.node_id);
+    if (list) list.push(r);
+    else byNode.set(r.node_id, [r]);
+  }
+  return byNode;
+}
+
 /** countClaimsByPhase is used by the metrics endpoint. */
 export async function countClaimsByPhase(db: Conn): Promise<Map<ClaimRow['phase'], number>> {
   const rows = await db

@@ -103,7 +103,7 @@ function validate(raw: ServerRawSettings): ServerConfig {
     bootstrapJoinToken: raw.bootstrapJoinToken,
     reconcileConcurrency: int('reconcileConcurrency', 8, 1, 256),
     resyncIntervalMs: int('resyncIntervalMs', 30_000, 100, 3_600_000),
-    runningCheckMs: int('runningCheckMs', 10_000, 50, 3_600_000),
+    runningCheckMs: int('runningCheckMs', 300_000, 50, 3_600_000),
     restartBackoffMs: int('restartBackoffMs', 1000, 10, 300_000),
     agentTimeoutMs: int('agentTimeoutMs', 10_000, 100, 300_000),
     nodePollIntervalMs: int('nodePollIntervalMs', 5000, 50, 600_000),

@@ -124,14 +124,16 @@ export const SERVER_SETTINGS = [
     env: 'UTOPIA_RESYNC_INTERVAL_MS',
     flag: '--resync-interval-ms',
     defaultText: '30000',
-    description: 'Period of the full resync that catches anything an event missed',
+    description:
+      'Period of the resync that catches anything an event missed (Running claims only when a deletion or reschedule was asked or their node is not Online)',
   },
   {
     key: 'runningCheckMs',
     env: 'UTOPIA_RUNNING_CHECK_MS',
     flag: '--running-check-ms',
-    defaultText: '10000',
-    description: 'How often a Running claim is compared with its container',
+    defaultText: '300000',
+    description:
+      "How often a Running claim's reconcile asks the agent for its container: a backstop, since each node's poll wakes a claim whose container stopped or vanished",
   },
   {
     key: 'restartBackoffMs',

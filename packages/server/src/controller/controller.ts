@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AppContext } from '../context.js';
-import { claimIdsInPhases, LIVE_PHASES } from '../claims/claims.repository.js';
+import { claimIdsInPhases, claimIdsToResync, LIVE_PHASES } from '../claims/claims.repository.js';
 import { createNodeHealthChecker } from './node-health-checker.js';
 import { createClaimReconciler } from './claim-reconciler.js';
 import { createClusterModel } from '../cluster/cluster-model.js';
@@ -191,7 +191,10 @@ export function createController(ctx: AppContext, log: Log): Controller {
       setInterval(() => {
         // The safety net for the model too: rebuilt from the database, any drift logged.
         model.resync().catch((e: unknown) => log('could not resync the cluster model', { err: e }));
-        enqueue(LIVE_PHASES);
+        claimIdsToResync(ctx.db.kysely).then(
+          (ids) => ids.forEach((id) => queue.add(id)),
+          (e: unknown) => log('could not list claims to resync', { err: e }),
+        );
       }, cfg.resyncIntervalMs),
       repeatWithoutOverlap(
         async () => {

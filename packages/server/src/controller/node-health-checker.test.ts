@@ -8,6 +8,8 @@ import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
 import type { NodeRow } from '../db/schema.js';
 import { LiveNodeFigures } from '../nodes/live-node-figures.js';
 import { findNodeView } from '../nodes/nodes.repository.js';
+import { newClaimRow } from '../claims/claims.repository.js';
+import { fakeContainerInfo, fakeUserRow } from '../testing/fake-claim-rows.js';
 import { createNodeHealthChecker } from './node-health-checker.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
@@ -60,8 +62,11 @@ class FleetAgents implements AgentClient {
       ...(capacity ? { capacity } : {}),
     };
   }
-  async listContainers(): Promise<AgentContainerInfo[]> {
-    return [];
+  /** Each node's containers, as its agent lists them. */
+  readonly containers = new Map<string, AgentContainerInfo[]>();
+  readonly deleted: string[] = [];
+  async listContainers(t: AgentTarget): Promise<AgentContainerInfo[]> {
+    return this.containers.get(t.nodeId) ?? [];
   }
   createContainer(): never {
     throw new Error('not used');
@@ -69,8 +74,8 @@ class FleetAgents implements AgentClient {
   getContainer(): never {
     throw new Error('not used');
   }
-  deleteContainer(): never {
-    throw new Error('not used');
+  async deleteContainer(_t: AgentTarget, id: string): Promise<void> {
+    this.deleted.push(id);
   }
   removeAllContainers(): never {
     throw new Error('not used');
@@ -99,8 +104,12 @@ beforeEach(async () => {
   now = Date.parse(AT);
 });
 afterEach(() => db.close());
+beforeEach(() => {
+  claimsWoken = [];
+});
 
 let nodesChanged = 0;
+let claimsWoken: string[] = [];
 
 function checker(concurrency = 64, spreadMs = 0): { pollOnce(): Promise<void> } {
   return createNodeHealthChecker({
@@ -113,7 +122,7 @@ function checker(concurrency = 64, spreadMs = 0): { pollOnce(): Promise<void> } 
     concurrency,
     liveFigures: live,
     onNodesChanged: () => void nodesChanged++,
-    onClaimChanged: () => undefined,
+    onClaimChanged: (id) => void claimsWoken.push(id),
     log: () => undefined,
   });
 }
@@ -263,5 +272,31 @@ describe('node health polling', () => {
     const tenth = [...agents.calledAt].sort((a, b) => a - b)[10] ?? 0;
     assert.ok(tenth - started >= 190, `11th call ${(tenth - started).toFixed(0)} ms in`);
     assert.equal(live.size, 20);
+  });
+
+  it("wakes a Running claim whose container stopped or vanished, and removes an orphan's", async () => {
+    await addNode('n1');
+    await db.kysely.insertInto('users').values(fakeUserRow('u1', AT)).execute();
+    const spec = { image: 'busybox:latest', resources: { gpuCount: 1 } };
+    for (const id of ['live', 'exited', 'vanished'])
+      await db.kysely
+        .insertInto('gpu_claims')
+        .values({
+          ...newClaimRow({ id, name: id, ownerId: 'u1', spec, at: AT }),
+          phase: 'Running',
+          node_id: 'n1',
+          gpu_ids: '0',
+          container_id: `ctr-${id}`,
+        })
+        .execute();
+    const info = fakeContainerInfo;
+    agents.containers.set('n1', [
+      info('ctr-live', 'live', 'running'),
+      info('ctr-exited', 'exited', 'exited'),
+      info('ctr-orphan', 'deleted-claim', 'running'),
+    ]);
+    await checker().pollOnce();
+    assert.deepEqual(claimsWoken.sort(), ['exited', 'vanished']);
+    assert.deepEqual(agents.deleted, ['ctr-orphan']);
   });
 });

@@ -4,12 +4,16 @@ import { AgentCallError, type AgentClient } from '../agent-client/agent-client.j
 import type { Database, NodeRow } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { recordEvent } from '../events/events.repository.js';
-import { claimIdsOnNode } from '../claims/claims.repository.js';
+import {
+  claimIdsOnNode,
+  claimPlacementsByNode,
+  type ClaimPlacement,
+} from '../claims/claims.repository.js';
 import { agentTargetOf, parseGpus, type GpuRecord } from '../nodes/node-records.js';
 import { listNodes, updateNodeGuarded } from '../nodes/nodes.repository.js';
 import type { LiveNodeFigures } from '../nodes/live-node-figures.js';
 import { mapBounded } from './bounded-map.js';
-import { sweepOrphanContainers } from './orphan-container-sweep.js';
+import { sweepNodeContainers } from './orphan-container-sweep.js';
 
 /** NodeHealthDeps is used to give the health loop its I/O and its limits. */
 export interface NodeHealthDeps {
@@ -129,15 +133,21 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
       deps.log(
         'every node failed its health check at once; suspecting our own network, holding node states',
       );
+    // Read after the polls, so a claim bound while they ran is seen with its node (see planSweep).
+    const placements = await claimPlacementsByNode(deps.db);
     for (const [i, node] of nodes.entries()) {
       const r = results[i];
       if (!r) continue;
-      if (r.ok) await onSuccess(node, r);
+      if (r.ok) await onSuccess(node, r, placements.get(node.id) ?? []);
       else if (!suspectSelf) await onFailure(node, r.error ?? 'unknown error');
     }
   }
 
-  async function onSuccess(node: NodeRow, r: ProbeResult): Promise<void> {
+  async function onSuccess(
+    node: NodeRow,
+    r: ProbeResult,
+    boundHere: readonly ClaimPlacement[],
+  ): Promise<void> {
     const now = deps.clock.now();
     const at = isoAt(now);
     lastOk.set(node.id, now);
@@ -188,7 +198,7 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
         deps.onNodesChanged();
       }
     }
-    if (r.containers) await sweepOrphanContainers(deps, node, r.containers);
+    if (r.containers) await sweepNodeContainers(deps, node, r.containers, boundHere);
   }
 
   async function recordDockerChange(

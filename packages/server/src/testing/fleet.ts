@@ -181,8 +181,6 @@ export async function startFleet(opts: FleetSize): Promise<Fleet> {
   try {
     const { port } = await nextMessage(child, 'port');
     t = await startTestServer(opts.db, {
-      UTOPIA_RESYNC_INTERVAL_MS: '600000',
-      UTOPIA_RUNNING_CHECK_MS: '600000',
       UTOPIA_AGENT_TIMEOUT_MS: '10000',
       ...opts.env,
     });
