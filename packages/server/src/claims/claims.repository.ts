@@ -284,8 +284,9 @@ export async function findClaimPlacements(
 /**
  * claimIdsToResync is used by the leader's periodic resync: every claim in a phase the controller
  * is still moving, and Running claims only when a user asked something of them (a deletion, a
- * reschedule or drain) or their node is not Online. A Running claim's container is watched by its node's poll instead
- * (orphan-container-sweep.ts), so 10,000 of them cost no reconcile each per resync.
+ * reschedule or drain) or their node is not Online. A Running claim's container is watched by its
+ * node's poll instead (orphan-container-sweep.ts), so 10,000 of them cost no reconcile each per
+ * resync.
  */
 export async function claimIdsToResync(db: Conn): Promise<string[]> {
   const rows = await db

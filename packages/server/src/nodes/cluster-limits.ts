@@ -3,7 +3,7 @@
 // is cached per database and re-read only when a cheap fingerprint of the nodes table moved. Even
 // the fingerprint is a scan of every node row (a third of a millisecond at 1,000 nodes), so a
 // POST that the cached answer admits is let through on an answer up to a few seconds old; only a
-// refusal is always decided on a fresh read (see largestGpuCountAdmits).
+// refusal is always decided on a fresh read (see checkGpuCount).
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { parseGpus } from './node-records.js';
