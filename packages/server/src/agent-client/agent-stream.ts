@@ -3,6 +3,7 @@
 // a buffer here (TCP carries the backpressure all the way to Docker).
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AgentTarget } from './agent-client.js';
 
 /** AgentStreamAnswer is used to hand on an agent's status and its unread body. */
@@ -15,8 +16,28 @@ export interface AgentStreamAnswer {
  * openAgentStream is used to GET `path` from an agent and get its body as a stream. Only the
  * wait for the answer's head has a deadline: a followed log may rightly run for days. `signal`
  * ends the call (and the body) whenever the caller is done with it.
+ *
+ * A connection cut before the head comes is tried once more after a short pause: a GET changes
+ * nothing and nothing has been handed on yet, and through frp a fresh connection can be closed
+ * by frps when frpc's work connection is slow to arrive on a busy node. A timeout is not retried.
  */
-export function openAgentStream(
+export async function openAgentStream(
+  t: AgentTarget,
+  path: string,
+  opts: { signal: AbortSignal; headTimeoutMs: number; retryPauseMs?: number },
+): Promise<AgentStreamAnswer> {
+  try {
+    return await openOnce(t, path, opts);
+  } catch (e) {
+    if (opts.signal.aborted || e instanceof HeadTimeout) throw e;
+    await delay(opts.retryPauseMs ?? 250, undefined, { signal: opts.signal });
+    return openOnce(t, path, opts);
+  }
+}
+
+class HeadTimeout extends Error {}
+
+function openOnce(
   t: AgentTarget,
   path: string,
   opts: { signal: AbortSignal; headTimeoutMs: number },
@@ -30,7 +51,7 @@ export function openAgentStream(
       signal: opts.signal,
     });
     const timer = setTimeout(
-      () => req.destroy(new Error(`no answer within ${opts.headTimeoutMs} ms`)),
+      () => req.destroy(new HeadTimeout(`no answer within ${opts.headTimeoutMs} ms`)),
       opts.headTimeoutMs,
     );
     req.on('response', (res) => {

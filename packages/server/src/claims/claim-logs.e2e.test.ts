@@ -52,7 +52,7 @@ for (const dbKind of testDatabases()) {
         await all.waitFor('the whole output', (s) => s.includes('oops\n'));
         all.close();
         const whole = await readLogs(c.t, alice, logsPath(claim.id));
-        assert.equal(whole.status, 200);
+        assert.equal(whole.status, 200, whole.text);
         assert.equal(whole.text, 'line 1\nline 2\nline 3\nline 4\nline 5\noops\n');
         const tail = await readLogs(c.t, alice, logsPath(claim.id, { tail: '2' }));
         assert.equal(tail.text, 'line 5\noops\n');
