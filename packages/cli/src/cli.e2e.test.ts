@@ -9,14 +9,15 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   startCluster,
-  testDatabases,
+  firstTestDatabase,
   TEST_IMAGE,
   waitFor,
   type TestCluster,
 } from '@utopia/server/testing';
 import { BIN, runCli } from './testing/run-cli.js';
 
-for (const dbKind of testDatabases()) {
+// The CLI is a client of the API, which its own suites test on every database: one is enough.
+for (const dbKind of [firstTestDatabase()]) {
   describe(`utopia CLI end to end (${dbKind})`, () => {
     let c: TestCluster;
     let home: string;

@@ -31,6 +31,17 @@ export function testDatabases(): TestDb[] {
   return list.filter((d): d is TestDb => d === 'sqlite' || d === 'mysql');
 }
 
+/**
+ * firstTestDatabase is used by suites whose subject does not depend on the database (a client of
+ * the API, the memory of a stream): they run on the first of testDatabases() only, which keeps
+ * the suite short; the API they use is tested on every database by its own suites.
+ */
+export function firstTestDatabase(): TestDb {
+  const [first] = testDatabases();
+  if (first === undefined) throw new Error('UTOPIA_TEST_DATABASES names no database');
+  return first;
+}
+
 /** ApiResponse is used by tests to read an answer: status and parsed JSON (or text). */
 export interface ApiResponse {
   status: number;
