@@ -265,8 +265,14 @@ export async function claimIdsOnNode(db: Conn, nodeId: string): Promise<string[]
   return rows.map((r) => r.id);
 }
 
-/** ClaimPlacement is used by the orphan sweep: where a claim is bound and to which container. */
-export type ClaimPlacement = Pick<ClaimRow, 'id' | 'node_id' | 'phase' | 'container_id'>;
+/**
+ * ClaimPlacement is used by the orphan sweep: where a claim is bound, to which container, and
+ * when the row was last written.
+ */
+export type ClaimPlacement = Pick<
+  ClaimRow,
+  'id' | 'node_id' | 'phase' | 'container_id' | 'updated_at'
+>;
 
 /** findClaimPlacements is used by the orphan sweep to look up the claims a node's containers name. */
 export async function findClaimPlacements(
@@ -276,7 +282,7 @@ export async function findClaimPlacements(
   if (ids.length === 0) return [];
   return db
     .selectFrom('gpu_claims')
-    .select(['id', 'node_id', 'phase', 'container_id'])
+    .select(['id', 'node_id', 'phase', 'container_id', 'updated_at'])
     .where('id', 'in', ids)
     .execute();
 }
@@ -313,7 +319,7 @@ export async function claimIdsToResync(db: Conn): Promise<string[]> {
 export async function claimPlacementsByNode(db: Conn): Promise<Map<string, ClaimPlacement[]>> {
   const rows = await db
     .selectFrom('gpu_claims')
-    .select(['id', 'node_id', 'phase', 'container_id'])
+    .select(['id', 'node_id', 'phase', 'container_id', 'updated_at'])
     .where('node_id', 'is not', null)
     .execute();
   const byNode = new Map<string, ClaimPlacement[]>();

@@ -18,13 +18,13 @@ function row(over: Partial<ResourceChangeRow>): ResourceChangeRow {
   };
 }
 
-test('only a new claim, a deletion asked for, or a node change wakes the leader', () => {
+test('only a new claim, a deletion asked for, or a node change wakes the leader; a claim gone is forgotten', () => {
   const deleting = JSON.stringify({ id: 'c1', deletionRequestedAt: '2026-12-01T00:00:01.000Z' });
   const cases: [string, Partial<ResourceChangeRow>, ReturnType<typeof wantsReconcile>][] = [
     ['a claim created on another replica', { type: 'ADDED' }, 'claim'],
     ['a status write of the controller', {}, undefined],
     ['a deletion asked for', { object: deleting }, 'claim'],
-    ['a claim gone', { type: 'DELETED' }, undefined],
+    ['a claim gone', { type: 'DELETED' }, 'gone'],
     ['a node registered', { kind: 'Node', type: 'ADDED', owner_id: null }, 'nodes'],
     ['a node labelled', { kind: 'Node', owner_id: null }, 'nodes'],
     ['a node deleted', { kind: 'Node', type: 'DELETED', owner_id: null }, 'nodes'],

@@ -7,7 +7,10 @@ import type { ChangeFeed } from '../watch/change-feed.js';
 
 /** ChangeListener is used to hand the controller what a change asks of it. */
 export interface ChangeListener {
-  claimChanged(claimId: string): void;
+  /** `version` is the claim's version the change wrote: a reconcile that saw it needs no other. */
+  claimChanged(claimId: string, version?: number): void;
+  /** The claim's row is gone: what the controller keeps of it can go too. */
+  claimGone?(claimId: string): void;
   nodesChanged(): void;
 }
 
@@ -18,10 +21,12 @@ const RETRY_MS = 1000;
 /**
  * wantsReconcile is used to pick the changes that carry a user's intent: a new claim, or one whose
  * deletion was asked for. The controller's own status writes (most of the log) are left out, so
- * following the log adds no reconcile per write. Node changes all count: they are few.
+ * following the log adds no reconcile per write. Node changes all count: they are few. A claim
+ * gone asks for no reconcile, only that the controller forget it.
  */
-export function wantsReconcile(row: ResourceChangeRow): 'claim' | 'nodes' | undefined {
+export function wantsReconcile(row: ResourceChangeRow): 'claim' | 'gone' | 'nodes' | undefined {
   if (row.kind === 'Node') return 'nodes';
+  if (row.type === 'DELETED') return 'gone';
   if (row.type === 'ADDED') return 'claim';
   if (row.type === 'MODIFIED' && !row.object.includes('"deletionRequestedAt":null')) return 'claim';
   return undefined;
@@ -49,7 +54,8 @@ export function followChanges(
         let nodes = false;
         for (const row of batch.records) {
           const what = wantsReconcile(row);
-          if (what === 'claim') listener.claimChanged(row.object_id);
+          if (what === 'claim') listener.claimChanged(row.object_id, row.object_version);
+          else if (what === 'gone') listener.claimGone?.(row.object_id);
           else if (what === 'nodes') nodes = true;
         }
         if (nodes) listener.nodesChanged();

@@ -57,6 +57,11 @@ export interface ReconcilerDeps {
   bindBatcher?: BindBatcher;
   /** Bounds agent creates per node. */
   perNodeCalls?: KeyedLimiter;
+  /**
+   * Told the version of each claim row a reconcile acts on (undefined: the claim is gone), so the
+   * controller can drop a wake-up for a change this reconcile has already seen.
+   */
+  onSeen?(claimId: string, version: number | undefined): void;
 }
 
 // Pending → bind → create → Running is four steps; a reschedule adds two. Past this the claim is
@@ -92,6 +97,7 @@ export function createClaimReconciler(
     let known: Known | undefined;
     for (let step = 0; step < MAX_STEPS; step++) {
       const perceived = await perceive(deps, claimId, created, known);
+      deps.onSeen?.(claimId, perceived?.claim.version);
       if (!perceived) return {}; // gone: nothing left to do
       const { state } = perceived;
       const started = performance.now();

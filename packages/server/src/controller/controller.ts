@@ -131,6 +131,10 @@ export function createController(ctx: AppContext, log: Log): Controller {
       );
     };
     const model = createClusterModel(ctx.db.kysely, { nodeCheckMs: NODE_CHECK_MS, log });
+    // The claim version each reconcile last acted on. A claim this replica's API took is signalled
+    // at once and then read from the change log too: without this, the second wake-up would run
+    // one more reconcile (two reads) per claim whenever the first was already under way.
+    const seen = new Map<string, number>();
     const reconcile = createClaimReconciler({
       db: ctx.db.kysely,
       writes,
@@ -149,6 +153,7 @@ export function createController(ctx: AppContext, log: Log): Controller {
       onBindConflict: () => {
         model.resync().catch((e: unknown) => log('could not resync the cluster model', { err: e }));
       },
+      onSeen: (id, version) => (version === undefined ? seen.delete(id) : seen.set(id, version)),
     });
     const workers = processQueue(
       queue,
@@ -160,7 +165,10 @@ export function createController(ctx: AppContext, log: Log): Controller {
         }),
     );
     const wake = {
-      claimChanged: (id: string) => queue.add(id),
+      claimChanged: (id: string, version?: number) => {
+        if (version === undefined || (seen.get(id) ?? -1) < version) queue.add(id);
+      },
+      claimGone: (id: string) => seen.delete(id),
       nodesChanged: () => {
         model.nodesChanged();
         enqueue(['Pending', 'Scheduled']);

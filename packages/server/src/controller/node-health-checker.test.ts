@@ -295,6 +295,7 @@ describe('node health polling', () => {
       info('ctr-exited', 'exited', 'exited'),
       info('ctr-orphan', 'deleted-claim', 'running'),
     ]);
+    now += 5000; // the claims were Running before this poll's lists were asked for
     await checker().pollOnce();
     assert.deepEqual(claimsWoken.sort(), ['exited', 'vanished']);
     assert.deepEqual(agents.deleted, ['ctr-orphan']);

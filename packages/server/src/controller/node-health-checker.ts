@@ -42,6 +42,8 @@ interface ProbeResult {
   ok: boolean;
   metrics?: AgentMetricsResponse;
   containers?: AgentContainerInfo[];
+  /** When the container list was asked for (the stored time format). */
+  listedAt?: string;
   /** The agent's words when it cannot reach its Docker Engine. */
   dockerProblem?: string;
   error?: string;
@@ -76,6 +78,7 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
       // An agent whose Docker Engine is down still answers: the node is up (claims there retry
       // with the agent's DOCKER_UNAVAILABLE reason); only the container sweep waits.
       let dockerProblem: string | undefined;
+      const listedAt = isoAt(deps.clock.now());
       const [metrics, containers] = await Promise.all([
         deps.agents.metrics(target),
         deps.agents.listContainers(target).catch((e: unknown) => {
@@ -86,7 +89,13 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
       ]);
       if (metrics.node_id !== node.id)
         return { ok: false, error: `agent answered as node ${metrics.node_id}` };
-      return { ok: true, metrics, containers, ...(dockerProblem ? { dockerProblem } : {}) };
+      return {
+        ok: true,
+        metrics,
+        containers,
+        listedAt,
+        ...(dockerProblem ? { dockerProblem } : {}),
+      };
     } catch (e) {
       return { ok: false, error: e instanceof Error ? e.message : String(e) };
     }
@@ -198,7 +207,8 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
         deps.onNodesChanged();
       }
     }
-    if (r.containers) await sweepNodeContainers(deps, node, r.containers, boundHere);
+    if (r.containers && r.listedAt !== undefined)
+      await sweepNodeContainers(deps, node, r.containers, r.listedAt, boundHere);
   }
 
   async function recordDockerChange(

@@ -9,11 +9,20 @@ import { planSweep } from './orphan-container-sweep.js';
 
 const container = (id: string, claimId: string, status = 'running'): AgentContainerInfo =>
   fakeContainerInfo(id, claimId, status);
+// The node's containers were listed at LISTED_AT; claims were last written before, unless given.
+const LISTED_AT = '2026-12-01T10:00:05.000Z';
 const claim = (
   id: string,
   phase: ClaimPlacement['phase'],
   containerId: string | null,
-): ClaimPlacement => ({ id, node_id: 'n1', phase, container_id: containerId });
+  updatedAt = '2026-12-01T10:00:00.000Z',
+): ClaimPlacement => ({
+  id,
+  node_id: 'n1',
+  phase,
+  container_id: containerId,
+  updated_at: updatedAt,
+});
 
 interface Case {
   name: string;
@@ -61,6 +70,13 @@ const cases: Case[] = [
     wake: [],
   },
   {
+    name: 'a claim that became Running after the list was asked for: left to the next round',
+    containers: [container('c1', 'a')],
+    bound: [claim('a', 'Running', 'c1'), claim('b', 'Running', 'c2', '2026-12-01T10:00:05.010Z')],
+    suspects: [],
+    wake: [],
+  },
+  {
     name: 'a container of a claim not bound here: a suspect',
     containers: [container('c1', 'a'), container('c9', 'gone')],
     bound: [claim('a', 'Running', 'c1')],
@@ -72,7 +88,7 @@ const cases: Case[] = [
 describe('planSweep', () => {
   for (const c of cases) {
     it(c.name, () => {
-      const plan = planSweep(c.containers, c.bound);
+      const plan = planSweep(c.containers, c.bound, LISTED_AT);
       assert.deepEqual(
         plan.suspects.map((s) => s.id),
         c.suspects,

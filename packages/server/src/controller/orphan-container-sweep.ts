@@ -23,15 +23,18 @@ export interface SweepPlan {
 }
 
 /**
- * planSweep is used to compare a node's containers with the claims bound to it (read once per
- * poll round, so possibly a little old). It decides nothing it cannot take back: a container is
- * only a suspect (removed after a fresh read), and waking a claim only makes its reconcile look.
- * This is how a Running claim's container is watched: by the node's poll, every few seconds, not
- * by a call per claim.
+ * planSweep is used to compare a node's containers, as listed at `listedAt`, with the claims
+ * bound to it (read once per poll round, after the lists, so possibly newer than one). It decides
+ * nothing it cannot take back: a container is only a suspect (removed after a fresh read), and
+ * waking a claim only makes its reconcile look. This is how a Running claim's container is
+ * watched: by the node's poll, every few seconds, not by a call per claim. A claim written since
+ * the list was asked for (most often: it just became Running, on a container the list predates)
+ * is left to the next round; waking each of those would be a burst of reconciles per round.
  */
 export function planSweep(
   containers: readonly AgentContainerInfo[],
   boundHere: readonly ClaimPlacement[],
+  listedAt: string,
 ): SweepPlan {
   const bound = new Map(boundHere.map((c) => [c.id, c]));
   const listed = new Map(containers.map((c) => [c.id, c]));
@@ -39,6 +42,7 @@ export function planSweep(
   const wake: string[] = [];
   for (const claim of boundHere) {
     if (claim.phase !== 'Running' || claim.container_id === null) continue;
+    if (claim.updated_at >= listedAt) continue;
     const container = listed.get(claim.container_id);
     if (!container || !isAliveStatus(container.status)) wake.push(claim.id);
   }
@@ -54,9 +58,10 @@ export async function sweepNodeContainers(
   deps: SweepDeps,
   node: NodeRow,
   containers: readonly AgentContainerInfo[],
+  listedAt: string,
   boundHere: readonly ClaimPlacement[],
 ): Promise<void> {
-  const plan = planSweep(containers, boundHere);
+  const plan = planSweep(containers, boundHere, listedAt);
   plan.wake.forEach((id) => deps.onClaimChanged(id));
   if (plan.suspects.length === 0) return;
   const ids = [...new Set(plan.suspects.map((c) => c.claim_id))];
