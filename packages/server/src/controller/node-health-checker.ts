@@ -142,8 +142,11 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
       deps.log(
         'every node failed its health check at once; suspecting our own network, holding node states',
       );
-    // Read after the polls, so a claim bound while they ran is seen with its node (see planSweep).
-    const placements = await claimPlacementsByNode(deps.db);
+    // Read after the polls, so a claim bound while they ran is seen with its node (see planSweep);
+    // only the nodes that answered sweep their containers, so none answering needs no read.
+    const placements = results.some((r) => r.ok)
+      ? await claimPlacementsByNode(deps.db)
+      : new Map<string, ClaimPlacement[]>();
     for (const [i, node] of nodes.entries()) {
       const r = results[i];
       if (!r) continue;

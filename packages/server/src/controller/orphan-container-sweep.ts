@@ -41,12 +41,18 @@ export function planSweep(
   const suspects = containers.filter((c) => !bound.has(c.claim_id));
   const wake: string[] = [];
   for (const claim of boundHere) {
-    if (claim.phase !== 'Running' || claim.container_id === null) continue;
-    if (claim.updated_at >= listedAt) continue;
-    const container = listed.get(claim.container_id);
-    if (!container || !isAliveStatus(container.status)) wake.push(claim.id);
+    if (claim.container_id === null || claim.updated_at >= listedAt) continue;
+    if (containerStopped(claim, listed.get(claim.container_id))) wake.push(claim.id);
   }
   return { suspects, wake };
+}
+
+/** containerStopped is used for a claim and its own container as listed (undefined: not listed). */
+function containerStopped(
+  claim: ClaimPlacement,
+  container: AgentContainerInfo | undefined,
+): boolean {
+  return claim.phase === 'Running' && (!container || !isAliveStatus(container.status));
 }
 
 /**
@@ -72,8 +78,7 @@ export async function sweepNodeContainers(
     const claim = byId.get(c.claim_id);
     if (claim?.node_id === node.id) {
       // Bound here since the round's read: a Running one is watched as above.
-      if (claim.phase === 'Running' && claim.container_id === c.id && !isAliveStatus(c.status))
-        deps.onClaimChanged(claim.id);
+      if (claim.container_id === c.id && containerStopped(claim, c)) deps.onClaimChanged(claim.id);
       continue;
     }
     deps.log(
