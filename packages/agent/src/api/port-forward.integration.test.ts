@@ -38,11 +38,18 @@ describe('port-forward on a real Docker Engine', () => {
   const url = (port: number | string, id = containerId): string =>
     `${agent.agent.url.replace(/^http/, 'ws')}/api/v1/containers/${id}/port-forward?port=${port}`;
 
-  const open = (port: number | string, id?: string): Promise<WebSocket> =>
+  // `listen` runs as the socket is made: a service that writes and closes at once can have its
+  // bytes and its close emitted in the tick of 'open', before an awaiting caller could listen.
+  const open = (
+    port: number | string,
+    id?: string,
+    listen?: (ws: WebSocket) => void,
+  ): Promise<WebSocket> =>
     new Promise((resolve, reject) => {
       const ws = new WebSocket(url(port, id), {
         headers: { authorization: `Bearer ${agent.agent.agentToken}` },
       });
+      listen?.(ws);
       ws.once('open', () => resolve(ws));
       ws.once('error', reject);
     });
@@ -90,10 +97,16 @@ describe('port-forward on a real Docker Engine', () => {
   });
 
   test('the container closing its side closes the WebSocket with 1000 after its bytes', async () => {
-    const ws = await waitForService(() => open(HELLO_PORT));
     const messages: string[] = [];
-    ws.on('message', (data: RawData) => messages.push(String(data)));
-    assert.equal(await closeOf(ws), 1000);
+    let closed: Promise<number> | undefined;
+    await waitForService(() =>
+      open(HELLO_PORT, undefined, (ws) => {
+        messages.length = 0; // an attempt that failed brought nothing
+        ws.on('message', (data: RawData) => messages.push(String(data)));
+        closed = closeOf(ws);
+      }),
+    );
+    assert.equal(await closed, 1000);
     assert.equal(messages.join(''), 'hello\n');
   });
 
