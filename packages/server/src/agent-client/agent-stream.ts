@@ -29,7 +29,8 @@ export async function openAgentStream(
   try {
     return await openOnce(t, path, opts);
   } catch (e) {
-    if (opts.signal.aborted || e instanceof HeadTimeout) throw e;
+    if (e instanceof HeadTimeout) throw e;
+    // An aborted call ends here: the pause rejects at once on the aborted signal.
     await delay(opts.retryPauseMs ?? 250, undefined, { signal: opts.signal });
     return openOnce(t, path, opts);
   }

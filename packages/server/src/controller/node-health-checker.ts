@@ -41,9 +41,8 @@ export interface NodeHealthDeps {
 interface ProbeResult {
   ok: boolean;
   metrics?: AgentMetricsResponse;
-  containers?: AgentContainerInfo[];
-  /** When the container list was asked for (the stored time format). */
-  listedAt?: string;
+  /** The node's containers and when the list was asked for (the stored time format). */
+  listing?: { containers: AgentContainerInfo[]; listedAt: string };
   /** The agent's words when it cannot reach its Docker Engine. */
   dockerProblem?: string;
   error?: string;
@@ -92,8 +91,7 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
       return {
         ok: true,
         metrics,
-        containers,
-        listedAt,
+        ...(containers ? { listing: { containers, listedAt } } : {}),
         ...(dockerProblem ? { dockerProblem } : {}),
       };
     } catch (e) {
@@ -210,8 +208,8 @@ export function createNodeHealthChecker(deps: NodeHealthDeps): { pollOnce(): Pro
         deps.onNodesChanged();
       }
     }
-    if (r.containers && r.listedAt !== undefined)
-      await sweepNodeContainers(deps, node, r.containers, r.listedAt, boundHere);
+    if (r.listing)
+      await sweepNodeContainers(deps, node, r.listing.containers, r.listing.listedAt, boundHere);
   }
 
   async function recordDockerChange(
