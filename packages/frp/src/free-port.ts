@@ -1,5 +1,3 @@
-// NOTE: packages/agent/src/tunnel/ and packages/server/src/tunnel/ hold byte-identical copies of
-// this file (a server test guards it) until it moves to @utopia/shared.
 import { createServer } from 'node:net';
 
 /**

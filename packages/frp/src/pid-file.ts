@@ -2,9 +2,6 @@
 // with their parent, and the orphan keeps the ports, so every new start would fail. The
 // supervisor records each child's pid and, on the next start, ends a leftover that is provably
 // ours: same argv in /proc/<pid>/cmdline (Linux). Anything else is left alone.
-//
-// NOTE: packages/agent/src/tunnel/ and packages/server/src/tunnel/ hold byte-identical copies of
-// this file (a server test guards it) until it moves to @utopia/shared.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 
 /** writePidFile is used to remember the pid of a freshly spawned child. */

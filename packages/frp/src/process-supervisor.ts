@@ -2,9 +2,6 @@
 // exponential backoff, graceful stop. Node reaps every child it spawns (libuv waits on SIGCHLD),
 // and we track liveness through the 'exit' event, never through `kill(pid, 0)` — the original
 // agent's zombie bug (a dead frpc still "answered" signal 0 because nobody waited for it).
-//
-// NOTE: packages/agent/src/tunnel/ and packages/server/src/tunnel/ hold byte-identical copies of
-// this file (a server test guards it) until it moves to @utopia/shared.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -153,7 +150,7 @@ export class ProcessSupervisor {
       });
     });
     this.#pipe(child);
-    void this.#awaitReady(child);
+    void this.#awaitReady(child, pidWritten);
   }
 
   #pipe(child: ChildProcess): void {
@@ -168,9 +165,11 @@ export class ProcessSupervisor {
     }
   }
 
-  async #awaitReady(child: ChildProcess): Promise<void> {
+  async #awaitReady(child: ChildProcess, pidWritten: Promise<void>): Promise<void> {
     const probe = this.#opts.isReady;
     const pollMs = this.#opts.readyPollMs ?? 100;
+    // A run counts as running only once its pid file names it, so whoever reads the file then finds it.
+    await pidWritten;
     while (probe && this.#child === child && !this.#isStopping()) {
       if (await probe().catch(() => false)) break;
       await delay(pollMs);

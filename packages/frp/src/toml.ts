@@ -1,9 +1,5 @@
 // A tiny TOML writer for the handful of shapes frp's config files need. We only ever write TOML
 // (frp parses it), so a serializer of a few dozen lines beats a dependency.
-//
-// NOTE: packages/agent/src/tunnel/ and packages/server/src/tunnel/ hold byte-identical copies of
-// this file (a server test guards it) until it moves to @utopia/shared.
-
 /** TomlValue is used to describe every value the writer accepts; `undefined` entries are skipped. */
 export type TomlValue = string | number | boolean | readonly TomlValue[] | TomlTable;
 
