@@ -5,6 +5,7 @@ import type { JwtSigner } from './auth/jwt.js';
 import type { LoginLimiter } from './auth/login-limiter.js';
 import type { ServerConfig } from './config/config.js';
 import type { Db } from './db/database.js';
+import type { GroupCommit } from './db/group-commit.js';
 import type { Clock } from './db/time.js';
 import type { ControllerSignals } from './controller/signals.js';
 import type { AgentClient } from './agent-client/agent-client.js';
@@ -17,6 +18,8 @@ import type { LiveNodeFigures } from './nodes/live-node-figures.js';
 export interface AppContext {
   config: ServerConfig;
   db: Db;
+  /** Group commit of POST /api/gpu-claims inserts (see db/group-commit). */
+  claimInserts: GroupCommit;
   clock: Clock;
   jwt: JwtSigner;
   authenticate: Authenticator;

@@ -5,6 +5,7 @@ import { createJwtSigner } from './auth/jwt.js';
 import { createLoginLimiter } from './auth/login-limiter.js';
 import type { ServerConfig } from './config/config.js';
 import type { AppContext } from './context.js';
+import { createGroupCommit } from './db/group-commit.js';
 import { ensurePrivateDir } from './db/private-files.js';
 import { loadOrCreateSecret } from './db/secrets.repository.js';
 import { openMigratedDatabase } from './db/wait-for-database.js';
@@ -76,6 +77,7 @@ export async function createContext(
     return {
       config,
       db,
+      claimInserts: createGroupCommit(db.kysely),
       clock,
       jwt,
       loginLimiter,

@@ -227,6 +227,31 @@ for (const dbKind of testDatabases()) {
       assert.equal(dup.status, 409);
     });
 
+    test('concurrent POSTs commit together, and a duplicate name among them fails alone', async () => {
+      const names = ['burst-a', 'burst-b', 'burst-c', 'burst-dup', 'burst-dup', 'burst-d'];
+      const answers = await Promise.all(
+        names.map((name) =>
+          t.api('POST', '/api/gpu-claims', { token: user, body: { name, spec: OK_SPEC } }),
+        ),
+      );
+      assert.deepEqual(
+        answers.map((r) => r.status).sort(),
+        [201, 201, 201, 201, 201, 409],
+        JSON.stringify(answers.map((r) => r.body)),
+      );
+      const list = await t.api('GET', '/api/gpu-claims?limit=100', { token: user });
+      const shown = (list.json.items as { name: string }[])
+        .map((c) => c.name)
+        .filter((n) => n.startsWith('burst-'));
+      assert.deepEqual(shown.sort(), ['burst-a', 'burst-b', 'burst-c', 'burst-d', 'burst-dup']);
+      for (const r of answers.filter((x) => x.status === 201)) {
+        const one = await t.api('GET', `/api/gpu-claims/${String(r.json.id)}`, { token: user });
+        assert.equal(one.status, 200);
+        const events = one.json.events as { reason: string }[];
+        assert.equal(events.filter((e) => e.reason === 'Created').length, 1);
+      }
+    });
+
     test('?label=key=value lists the claims with that label only; a bad selector is a 400', async () => {
       const other = await t.api('POST', '/api/gpu-claims', {
         token: user,

@@ -1,6 +1,7 @@
 import type { ClaimSpec } from '@utopia/shared';
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import type { ClaimRow, Database, GpuClaimsTable, ReservationRow } from '../db/schema.js';
+import { batchedRows } from '../db/group-commit.js';
 import { inTransaction } from '../db/transaction.js';
 import {
   findClaimWithNames,
@@ -67,7 +68,18 @@ export async function updateClaimGuarded(
   });
 }
 
-/** reserveGpus is used when binding a claim; the (node, GPU) primary key refuses a double booking. */
+/** ClaimReservations is used for the GPUs one bind reserves, and the claim that holds them. */
+interface ClaimReservations {
+  claimId: string;
+  rows: ReservationRow[];
+}
+
+/**
+ * reserveGpus is used when binding a claim: what the claim held before is released and the chosen
+ * GPUs reserved; the (node, GPU) primary key refuses a double booking. Inside a group commit the
+ * batch's binds go in as one DELETE and one multi-row INSERT at its end (a conflict there fails
+ * the batch, whose writes are then retried alone, so only the loser fails).
+ */
 export async function reserveGpus(
   db: Conn,
   claimId: string,
@@ -75,18 +87,34 @@ export async function reserveGpus(
   indices: readonly number[],
   at: string,
 ): Promise<void> {
-  if (indices.length === 0) return;
+  const bind: ClaimReservations = {
+    claimId,
+    rows: indices.map((gpu_index) => ({
+      node_id: nodeId,
+      gpu_index,
+      claim_id: claimId,
+      created_at: at,
+    })),
+  };
+  const batched = batchedRows(db, batchedBinds, writeReservations);
+  if (batched) batched.push(bind);
+  else await writeReservations(db, [bind]);
+}
+
+// Inside a group commit the batch's binds are written together at its end.
+const batchedBinds = new WeakMap<Transaction<Database>, ClaimReservations[]>();
+
+async function writeReservations(db: Conn, binds: readonly ClaimReservations[]): Promise<void> {
   await db
-    .insertInto('gpu_reservations')
-    .values(
-      indices.map((gpu_index) => ({
-        node_id: nodeId,
-        gpu_index,
-        claim_id: claimId,
-        created_at: at,
-      })),
+    .deleteFrom('gpu_reservations')
+    .where(
+      'claim_id',
+      'in',
+      binds.map((b) => b.claimId),
     )
     .execute();
+  const rows = binds.flatMap((b) => b.rows);
+  if (rows.length > 0) await db.insertInto('gpu_reservations').values(rows).execute();
 }
 
 /** releaseGpus is used when a claim stops holding GPUs; it answers how many were released. */
@@ -169,21 +197,33 @@ export function cpuMillis(cpus: number | undefined): number {
 /**
  * insertClaim is used once per claim, by the API, in the transaction that checked the quota. It
  * answers the row as the API shows it: a new claim is on no node, and with the owner's name
- * given nothing is read back.
+ * given nothing is read back. With `joinBatch`, inside a group commit the row goes in with the
+ * batch's others as one multi-row INSERT at its end: only for a caller that reads no claims in
+ * that transaction afterwards (a quota count would miss it).
  */
 export async function insertClaim(
   db: Conn,
   row: ClaimRow,
   ownerName?: string,
+  { joinBatch = false }: { joinBatch?: boolean } = {},
 ): Promise<ClaimRowWithNames> {
   return inTransaction(db, async (trx) => {
-    await trx.insertInto('gpu_claims').values(row).execute();
+    const batched = joinBatch ? batchedRows(trx, batchedInserts, insertClaimRows) : undefined;
+    if (batched) batched.push(row);
+    else await insertClaimRows(trx, [row]);
     if (ownerName === undefined || row.node_id !== null)
       return recordClaimChange(trx, row.id, 'ADDED');
     const shown: ClaimRowWithNames = { ...row, owner_name: ownerName, node_hostname: null };
     await recordClaimRow(trx, shown, 'ADDED');
     return shown;
   });
+}
+
+// Inside a group commit the batch's new claims go in together at its end.
+const batchedInserts = new WeakMap<Transaction<Database>, ClaimRow[]>();
+
+async function insertClaimRows(db: Conn, rows: readonly ClaimRow[]): Promise<void> {
+  await db.insertInto('gpu_claims').values(rows).execute();
 }
 
 /**

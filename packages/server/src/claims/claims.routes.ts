@@ -88,7 +88,7 @@ export const claimRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request, reply) => {
       const p = currentUser(request);
-      const claim = await createClaim(ctx.db, ctx.clock, p, request.body);
+      const claim = await createClaim(ctx.db, ctx.claimInserts, ctx.clock, p, request.body);
       ctx.signals.claimChanged(claim.id);
       return reply.status(201).header('location', `/api/gpu-claims/${claim.id}`).send(claim);
     },

@@ -4,6 +4,7 @@ import type { UserPrincipal } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Transaction } from 'kysely';
+import type { GroupCommit } from '../db/group-commit.js';
 import type { ClaimRow, Database } from '../db/schema.js';
 import { isoAt, type Clock } from '../db/time.js';
 import { Errors } from '../errors.js';
@@ -64,13 +65,16 @@ function checkMountPaths(spec: CreateClaimRequest['spec']): void {
 /**
  * createClaim is used by POST /api/gpu-claims. The quota check and the insert share one
  * transaction that first locks the owner's row, so two concurrent claims cannot both squeeze
- * under the quota (on SQLite, writers are serialised anyway). One transaction per
- * request: grouping POSTs (db/group-commit) gained little and slowed the 200-claim test.
+ * under the quota (on SQLite, writers are serialised anyway). Concurrent POSTs share that
+ * transaction through `inserts` (group commit): each one's check sees the claims inserted before
+ * it in the batch, and each request is answered only once its batch committed; a refused one
+ * (quota, duplicate name) is retried alone and fails alone.
  * It answers the claim as committed (built from the rows it wrote, not read back): the state the
  * POST created, whatever the controller does next.
  */
 export async function createClaim(
   db: Db,
+  inserts: GroupCommit,
   clock: Clock,
   owner: UserPrincipal,
   req: CreateClaimRequest,
@@ -79,14 +83,34 @@ export async function createClaim(
   const id = randomUUID();
   const at = isoAt(clock.now());
   try {
-    return await db.kysely
-      .transaction()
-      .execute((trx) => insertWithinQuota(trx, db.supportsRowLocks, owner, req, { id, at }));
+    return await inserts((trx) =>
+      insertWithinQuota(trx, db.supportsRowLocks, owner, req, { id, at }),
+    );
   } catch (e) {
     if (isUniqueViolation(e))
       throw Errors.conflict(`you already have a claim named '${req.name ?? ''}'`);
     throw e;
   }
+}
+
+// The quotas each open transaction has read, and locked, so far: a group-commit batch holds the
+// owner's row from its first insert to its commit, so the quota cannot change under the later ones.
+const quotasLocked = new WeakMap<Transaction<Database>, Map<string, number | null>>();
+
+async function lockedQuota(
+  trx: Transaction<Database>,
+  supportsRowLocks: boolean,
+  userId: string,
+): Promise<number | null> {
+  let known = quotasLocked.get(trx);
+  if (!known) quotasLocked.set(trx, (known = new Map()));
+  const held = known.get(userId);
+  if (held !== undefined) return held;
+  let userQuery = trx.selectFrom('users').select(['gpu_quota']).where('id', '=', userId);
+  if (supportsRowLocks) userQuery = userQuery.forUpdate();
+  const { gpu_quota } = await userQuery.executeTakeFirstOrThrow();
+  known.set(userId, gpu_quota);
+  return gpu_quota;
 }
 
 async function insertWithinQuota(
@@ -97,14 +121,12 @@ async function insertWithinQuota(
   { id, at }: { id: string; at: string },
 ): Promise<GpuClaim> {
   const gpuCount = req.spec.resources.gpuCount;
-  let userQuery = trx.selectFrom('users').select(['gpu_quota']).where('id', '=', owner.userId);
-  if (supportsRowLocks) userQuery = userQuery.forUpdate();
-  const user = await userQuery.executeTakeFirstOrThrow();
-  if (user.gpu_quota !== null) {
+  const quota = await lockedQuota(trx, supportsRowLocks, owner.userId);
+  if (quota !== null) {
     const used = await liveGpuCount(trx, owner.userId);
-    if (used + gpuCount > user.gpu_quota) {
+    if (used + gpuCount > quota) {
       throw Errors.quotaExceeded(
-        `GPU quota exceeded: ${used} of ${user.gpu_quota} GPUs in use, ${gpuCount} more asked`,
+        `GPU quota exceeded: ${used} of ${quota} GPUs in use, ${gpuCount} more asked`,
       );
     }
   }
@@ -117,7 +139,8 @@ async function insertWithinQuota(
     ...(req.labels === undefined ? {} : { labels: req.labels }),
     ...(req.annotations === undefined ? {} : { annotations: req.annotations }),
   });
-  const shown = await insertClaim(trx, row, owner.username);
+  // Without a quota nothing reads this owner's claims again in the transaction: batch the row.
+  const shown = await insertClaim(trx, row, owner.username, { joinBatch: quota === null });
   const created = await recordEvent(trx, {
     kind: 'GpuClaim',
     objectId: id,

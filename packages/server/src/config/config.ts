@@ -101,7 +101,7 @@ function validate(raw: ServerRawSettings): ServerConfig {
       'first-fit',
     ] as const),
     bootstrapJoinToken: raw.bootstrapJoinToken,
-    reconcileConcurrency: int('reconcileConcurrency', 8, 1, 256),
+    reconcileConcurrency: int('reconcileConcurrency', 32, 1, 256),
     resyncIntervalMs: int('resyncIntervalMs', 30_000, 100, 3_600_000),
     runningCheckMs: int('runningCheckMs', 300_000, 50, 3_600_000),
     restartBackoffMs: int('restartBackoffMs', 1000, 10, 300_000),

@@ -116,7 +116,7 @@ export const SERVER_SETTINGS = [
     key: 'reconcileConcurrency',
     env: 'UTOPIA_RECONCILE_CONCURRENCY',
     flag: '--reconcile-concurrency',
-    defaultText: '8',
+    defaultText: '32',
     description: 'Claims reconciled at once by the controller',
   },
   {

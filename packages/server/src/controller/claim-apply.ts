@@ -38,8 +38,10 @@ export interface ApplyDeps {
   onGpusReleased(claimId: string): void;
   /** Called when a bind lost on the reservation key (see ReconcilerDeps). */
   onBindConflict?(): void;
-  /** Writes binds and Running transitions in batches (group commit); without one each is its own transaction. */
+  /** Writes binds in batches (group commit); without one each is its own transaction. */
   bindBatcher?: BindBatcher;
+  /** Writes Running transitions in batches of their own, beside the binds' (on MySQL, at once). */
+  runningBatcher?: BindBatcher;
   /** Bounds agent creates per node (workers still create on many nodes at once). */
   perNodeCalls?: KeyedLimiter;
 }
@@ -91,7 +93,7 @@ export async function applyClaimAction(
     case 'createContainer':
       return { kind: 'created', outcome: await createContainer(deps, action) };
     case 'markRunning':
-      await withBatch(deps, (trx) =>
+      await withBatch(deps.runningBatcher, deps.writes, (trx) =>
         applyTransition(
           trx,
           claim,
@@ -214,7 +216,7 @@ async function bind(
     return bindIn(trx, claim, action, at);
   };
   try {
-    return await withBatch(deps, write);
+    return await withBatch(deps.bindBatcher, deps.writes, write);
   } catch (e) {
     // Another claim took one of these GPUs first: the transaction rolled back; try again.
     if (isUniqueViolation(e)) {
@@ -225,10 +227,14 @@ async function bind(
   }
 }
 
-// Binds and Running transitions go through the group commit when there is one (the controller
+// Binds and Running transitions go through a group commit when there is one (the controller
 // has), so a burst's writes share transactions; otherwise each is its own.
-function withBatch<T>(deps: ApplyDeps, write: GroupWrite<T>): Promise<T> {
-  return deps.bindBatcher ? deps.bindBatcher(write) : deps.writes.transaction().execute(write);
+function withBatch<T>(
+  batcher: BindBatcher | undefined,
+  writes: ClaimWrites,
+  write: GroupWrite<T>,
+): Promise<T> {
+  return batcher ? batcher(write) : writes.transaction().execute(write);
 }
 
 function roomOf(claim: ClaimRow, nodeId: string): Parameters<typeof claimNodeRoom>[1] {
@@ -268,7 +274,6 @@ async function bindIn(
     at,
     {
       inTransaction: async (trx) => {
-        await releaseGpus(trx, claim.id);
         await reserveGpus(trx, claim.id, action.nodeId, action.gpuIndices, at);
       },
       ...(action.nodeHostname === undefined ? {} : { nodeHostname: action.nodeHostname }),

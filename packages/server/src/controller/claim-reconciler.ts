@@ -55,6 +55,8 @@ export interface ReconcilerDeps {
   onBindConflict?(): void;
   /** Group commit of binds (see bind-batcher). */
   bindBatcher?: BindBatcher;
+  /** Group commit of Running transitions, a pipeline of its own beside the binds'. */
+  runningBatcher?: BindBatcher;
   /** Bounds agent creates per node. */
   perNodeCalls?: KeyedLimiter;
   /**

@@ -135,6 +135,10 @@ export function createController(ctx: AppContext, log: Log): Controller {
     // at once and then read from the change log too: without this, the second wake-up would run
     // one more reconcile (two reads) per claim whenever the first was already under way.
     const seen = new Map<string, number>();
+    // On MySQL the Running transitions commit beside the binds, on a connection of their own; on
+    // SQLite (one writer) a second pipeline would only split the batches.
+    const bindBatcher = createBindBatcher(writes);
+    const runningBatcher = ctx.db.supportsRowLocks ? createBindBatcher(writes) : bindBatcher;
     const reconcile = createClaimReconciler({
       db: ctx.db.kysely,
       writes,
@@ -147,7 +151,8 @@ export function createController(ctx: AppContext, log: Log): Controller {
       metrics: ctx.metrics,
       supportsRowLocks: ctx.db.supportsRowLocks,
       model,
-      bindBatcher: createBindBatcher(writes),
+      bindBatcher,
+      runningBatcher,
       perNodeCalls: createKeyedLimiter(AGENT_CREATES_PER_NODE),
       onGpusReleased: () => enqueue(['Pending']),
       onBindConflict: () => {
