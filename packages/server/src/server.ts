@@ -63,6 +63,11 @@ export async function createContext(
     onLoosePermissions,
     onRetry: ({ attempt, retryInMs, code, message }) =>
       log.warn({ attempt, retryInMs, code, err: message }, 'database not reachable, retrying'),
+    onCheckpointerError: (e) =>
+      log.warn(
+        { err: e.message },
+        'SQLite checkpoint worker failed; the server checkpoints itself',
+      ),
   });
   try {
     const key = Buffer.from(await loadOrCreateSecret(db.kysely, 'jwt_signing_key'), 'base64url');

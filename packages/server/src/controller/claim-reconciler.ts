@@ -8,7 +8,7 @@ import type { ClaimRow, Database, NodeRow } from '../db/schema.js';
 import type { Clock } from '../db/time.js';
 import type { ControllerMetrics } from '../metrics/metrics.js';
 import { agentTargetOf } from '../nodes/node-records.js';
-import { findNode } from '../nodes/nodes.repository.js';
+import { findNodeReach, type NodeReach } from '../nodes/nodes.repository.js';
 import type { SchedulingPolicy } from '../scheduler/index.js';
 import { applyClaimAction, type ApplyOutcome } from './claim-apply.js';
 import { decideClaimAction, isAliveStatus } from './claim-decide.js';
@@ -199,7 +199,7 @@ async function perceive(
     known?.node ??
     nodeStateOf(
       claim,
-      claim.node_id === null ? undefined : await findNode(deps.db, claim.node_id),
+      claim.node_id === null ? undefined : await findNodeReach(deps.db, claim.node_id),
       deps.agentTokenKey,
     );
   const needs = observationsFor(claim, node);
@@ -227,7 +227,7 @@ async function perceive(
 /** nodeStateOf is used to turn the claim's node row into what the controller can do with it. */
 export function nodeStateOf(
   claim: Pick<ClaimRow, 'node_id'>,
-  node: NodeRow | undefined,
+  node: NodeReach | undefined,
   agentTokenKey: string,
 ): NodeState {
   if (claim.node_id === null) return { kind: 'none' };

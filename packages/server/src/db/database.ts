@@ -11,6 +11,7 @@ import {
   type Dialect,
   type Driver,
 } from 'kysely';
+import { startWalCheckpointer, type WalCheckpointer } from './sqlite-checkpointer.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import { createConnection, createPool } from 'mysql2';
 import { withCommitNotifications } from './commit-notifier.js';
@@ -40,15 +41,18 @@ export interface Db {
 /** OpenDatabaseOptions is used to hear about database files whose mode had to be tightened. */
 export interface OpenDatabaseOptions {
   onLoosePermissions?: PermissionWarning;
+  /** Hears that SQLite's checkpoint worker failed (the connection then checkpoints itself). */
+  onCheckpointerError?: (e: Error) => void;
 }
 
 /** openDatabase is used to connect to SQLite or MySQL/MariaDB from a sqlite:// or mysql:// URL. */
 export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Promise<Db> {
   const kind: DbKind = url.startsWith('mysql://') ? 'mysql' : 'sqlite';
-  const dialect =
+  const opened =
     kind === 'mysql'
-      ? await mysqlDialect(url)
-      : sqliteDialect(url, opts.onLoosePermissions ?? (() => {}));
+      ? { dialect: await mysqlDialect(url) }
+      : sqliteDialect(url, opts.onLoosePermissions ?? (() => {}), opts.onCheckpointerError);
+  const { dialect } = opened;
   const listeners = new Set<() => void>();
   const kysely = new Kysely<Database>({
     dialect: withCommitNotifications(dialect, () => listeners.forEach((l) => l())),
@@ -61,11 +65,19 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    close: () => kysely.destroy(),
+    async close() {
+      // First the worker's connection: the last one to close removes the WAL.
+      await opened.checkpointer?.close();
+      await kysely.destroy();
+    },
   };
 }
 
-function sqliteDialect(url: string, warn: PermissionWarning): Dialect {
+function sqliteDialect(
+  url: string,
+  warn: PermissionWarning,
+  onCheckpointerError: ((e: Error) => void) | undefined,
+): { dialect: Dialect; checkpointer?: WalCheckpointer } {
   const path = url.slice('sqlite://'.length);
   if (path !== ':memory:') {
     createPrivateDir(dirname(path));
@@ -76,7 +88,14 @@ function sqliteDialect(url: string, warn: PermissionWarning): Dialect {
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return new AutoRollbackSqliteDialect(database);
+  const dialect = new AutoRollbackSqliteDialect(database);
+  if (path === ':memory:') return { dialect };
+  const checkpointer = startWalCheckpointer(
+    database,
+    path,
+    onCheckpointerError ? { onError: onCheckpointerError } : {},
+  );
+  return { dialect, checkpointer };
 }
 
 /**

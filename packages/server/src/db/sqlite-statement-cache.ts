@@ -5,25 +5,21 @@
 // streaming `iterate` would, and nothing here streams).
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
-/** withStatementCache is used to wrap the SQLite database given to Kysely; at most `max` kept. */
+/**
+ * withStatementCache is used to wrap the SQLite database given to Kysely; at most `max` kept. The
+ * SQL texts of a running server are a few dozen, so a full cache is simply emptied: cheaper on
+ * every hit than keeping a recency order, and a server never gets there.
+ */
 export function withStatementCache(db: SqliteDatabase, max = 500): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
     close: () => db.close(),
     prepare(sql) {
       const hit = cache.get(sql);
-      if (hit) {
-        // Most recently used last: the first key is the one to evict.
-        cache.delete(sql);
-        cache.set(sql, hit);
-        return hit;
-      }
+      if (hit) return hit;
+      if (cache.size >= max) cache.clear();
       const stmt = db.prepare(sql);
       cache.set(sql, stmt);
-      if (cache.size > max) {
-        const oldest = cache.keys().next().value;
-        if (oldest !== undefined) cache.delete(oldest);
-      }
       return stmt;
     },
   };

@@ -15,6 +15,18 @@ export function findNode(db: Conn, id: string): Promise<NodeRow | undefined> {
   return db.selectFrom('nodes').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** NodeReach is used for what the controller needs of a claim's node: is it up, and how to call it. */
+export type NodeReach = Pick<NodeRow, 'id' | 'hostname' | 'status' | 'address' | 'tunnel_port'>;
+
+/** findNodeReach is used by each reconcile: the node's columns it needs, not its GPU inventory. */
+export function findNodeReach(db: Conn, id: string): Promise<NodeReach | undefined> {
+  return db
+    .selectFrom('nodes')
+    .select(['id', 'hostname', 'status', 'address', 'tunnel_port'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
 /** listNodes is used by the API, the scheduler and the health loop, in id order. */
 export function listNodes(db: Conn): Promise<NodeRow[]> {
   return db.selectFrom('nodes').selectAll().orderBy('id').execute();
