@@ -4,7 +4,7 @@ import { parseSpec } from '../claims/claim-view.js';
 import { StaleClaimError } from '../claims/claims.repository.js';
 import type { ClaimRowWithNames } from '../claims/claim-view.js';
 import { selectClaims } from '../claims/claims.queries.js';
-import type { ClaimRow, Database, NodeRow } from '../db/schema.js';
+import type { ClaimRow, Database } from '../db/schema.js';
 import type { Clock } from '../db/time.js';
 import type { ControllerMetrics } from '../metrics/metrics.js';
 import { agentTargetOf } from '../nodes/node-records.js';
