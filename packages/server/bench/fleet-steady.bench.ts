@@ -1,11 +1,13 @@
 // Fleet at a steady rate: N fake agents × 16 GPUs (src/testing/fake-fleet.mjs, direct mode, no
 // Docker) and one-GPU claims posted at a fixed rate (open loop: a slow answer does not delay the
 // next POST) for a while, on a fresh server per rate. Reports, from the server's own timestamps,
-// submit (createdAt) → Running p50/p99/max, the POSTs refused (429/503, load shedding) or
+// submit (createdAt) → Running p50/p99/max after a warm-up at the same rate (its own p99 beside:
+// the first claims after a start pay for compiling code and opening connections), the POSTs refused (429/503, load shedding) or
 // failed, the server process's CPU as a share of one core over the run, RSS and the load.
 //
 //   UTOPIA_BENCH_FLEET_NODES (1000), UTOPIA_BENCH_STEADY_RATES (100,500),
-//   UTOPIA_BENCH_STEADY_SECONDS (20), UTOPIA_BENCH_STEADY_SETTLE_MS (240000: then the claims
+//   UTOPIA_BENCH_STEADY_SECONDS (20), UTOPIA_BENCH_STEADY_WARMUP_SECONDS (2),
+//   UTOPIA_BENCH_STEADY_SETTLE_MS (240000: then the claims
 //   Running by then are reported), UTOPIA_BENCH_FLEET_DBS.
 import { startFleet } from '../src/testing/fleet.js';
 import {
@@ -27,6 +29,8 @@ import { fmt, printTable, stats } from './lib.js';
 
 const NODES = envNumber('UTOPIA_BENCH_FLEET_NODES', 1000);
 const SECONDS = envNumber('UTOPIA_BENCH_STEADY_SECONDS', 20);
+const WARMUP_SECONDS = envNumber('UTOPIA_BENCH_STEADY_WARMUP_SECONDS', 2);
+const SETTLE_MS = envNumber('UTOPIA_BENCH_STEADY_SETTLE_MS', 240_000);
 const RATES = (process.env.UTOPIA_BENCH_STEADY_RATES ?? '100,500').split(',').map(Number);
 // 16 GPUs a node: 500/s for 20 s is 10,000 one-GPU claims.
 const GPUS_PER_NODE = 16;
@@ -39,6 +43,15 @@ for (const db of fleetDbs()) {
   for (const rate of RATES) {
     const fleet = await startFleet({ db, nodes: NODES, gpusPerNode: GPUS_PER_NODE });
     try {
+      const warmup = await loadFleet(fleet, {
+        count: rate * WARMUP_SECONDS,
+        concurrency: 4096,
+        ratePerSecond: rate,
+        deleteShare: 0,
+        seed: 2,
+      });
+      await waitUntilSettled(fleet, warmup, SETTLE_MS);
+      const cold = stats(submitToRunningMs(await claimStates(fleet), warmup.acknowledged));
       const loadBefore = loadText();
       const use = measureFrom();
       tally?.start();
@@ -49,11 +62,7 @@ for (const db of fleetDbs()) {
         deleteShare: 0,
         seed: 1,
       });
-      const settled = await waitUntilSettled(
-        fleet,
-        load,
-        envNumber('UTOPIA_BENCH_STEADY_SETTLE_MS', 240_000),
-      );
+      const settled = await waitUntilSettled(fleet, load, SETTLE_MS);
       const u = use();
       const statements = tally?.stop();
       const states = await claimStates(fleet);
@@ -72,6 +81,7 @@ for (const db of fleetDbs()) {
         fmt(s.median, 0),
         fmt(s.p99, 0),
         fmt(s.max, 0),
+        fmt(cold.p99, 0),
         fmt(u.corePercent, 0),
         fmt(rssMiB(), 0),
         `${loadBefore}→${loadText()}`,
@@ -85,7 +95,7 @@ for (const db of fleetDbs()) {
   }
 }
 printTable(
-  `Fleet at a steady rate: one-GPU claims for ${SECONDS} s on ${NODES} fake agents × ${GPUS_PER_NODE} GPUs`,
+  `Fleet at a steady rate: one-GPU claims for ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up on ${NODES} fake agents × ${GPUS_PER_NODE} GPUs`,
   [
     'db',
     'nodes',
@@ -99,6 +109,7 @@ printTable(
     'p50 ms',
     'p99 ms',
     'max ms',
+    'warm-up p99 ms',
     'server CPU % core',
     'RSS MiB',
     'load',

@@ -67,11 +67,19 @@ export function createClusterModel(db: Kysely<Database>, opts: ClusterModelOptio
   }
 
   async function load(): Promise<ClusterModelState> {
-    loading ??= readState(db).then((s) => {
-      state = s;
-      checkedAt = performance.now();
-      return s;
-    });
+    // A failed read is not kept: the next view() reads again (a transient error must not leave
+    // the term without a model).
+    loading ??= readState(db).then(
+      (s) => {
+        state = s;
+        checkedAt = performance.now();
+        return s;
+      },
+      (e: unknown) => {
+        loading = undefined;
+        throw e;
+      },
+    );
     return loading;
   }
 

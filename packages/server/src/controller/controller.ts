@@ -131,6 +131,9 @@ export function createController(ctx: AppContext, log: Log): Controller {
       );
     };
     const model = createClusterModel(ctx.db.kysely, { nodeCheckMs: NODE_CHECK_MS, log });
+    // Built now, not on the first placement: after a start or a takeover the first claims would
+    // otherwise wait for every node to be read and parsed.
+    model.view().catch((e: unknown) => log('could not build the cluster model', { err: e }));
     // The claim version each reconcile last acted on. A claim this replica's API took is signalled
     // at once and then read from the change log too: without this, the second wake-up would run
     // one more reconcile (two reads) per claim whenever the first was already under way.
