@@ -3,7 +3,8 @@
 // claims/s (server timestamps), scheduler ms per placement, server CPU ms per claim and RSS, on
 // SQLite and (when UTOPIA_TEST_MYSQL_URL is set) MariaDB, with the load average.
 //
-//   UTOPIA_BENCH_FLEET_NODES (1000), UTOPIA_BENCH_FLEET_CLAIMS (5000), UTOPIA_BENCH_FLEET_DBS.
+//   UTOPIA_BENCH_FLEET_NODES (1000), UTOPIA_BENCH_FLEET_CLAIMS (5000; at most the fleet's GPUs),
+//   UTOPIA_BENCH_FLEET_DBS.
 //   UTOPIA_BENCH_FLEET_STATEMENTS=1 also counts the SQL statements of the burst, per claim and by
 //   text (the drivers are patched to count, which costs a little CPU: compare figures without it).
 import { loadavg } from 'node:os';
@@ -13,7 +14,12 @@ import { fleetDbs, printStatements } from './fleet-lib.js';
 import { fmt, printTable } from './lib.js';
 
 const NODES = Number(process.env.UTOPIA_BENCH_FLEET_NODES ?? 1000);
-const CLAIMS = Number(process.env.UTOPIA_BENCH_FLEET_CLAIMS ?? 5000);
+const GPUS_PER_NODE = 8;
+// A burst runs until every claim is Running, so it is capped at the fleet's GPUs (800 at 100 nodes).
+const CLAIMS = Math.min(
+  Number(process.env.UTOPIA_BENCH_FLEET_CLAIMS ?? 5000),
+  NODES * GPUS_PER_NODE,
+);
 const DBS = fleetDbs();
 const tally =
   process.env.UTOPIA_BENCH_FLEET_STATEMENTS === '1' ? createStatementTally() : undefined;
@@ -24,7 +30,7 @@ for (const db of DBS) {
   const f = await runFleet({
     db,
     nodes: NODES,
-    gpusPerNode: 8,
+    gpusPerNode: GPUS_PER_NODE,
     claims: CLAIMS,
     postConcurrency: 64,
     timeoutMs: Number(process.env.UTOPIA_BENCH_FLEET_TIMEOUT_MS ?? 240_000),
@@ -47,7 +53,7 @@ for (const db of DBS) {
   ]);
 }
 printTable(
-  `Fleet burst: ${CLAIMS} one-GPU claims on ${NODES} fake agents × 8 GPUs (load before: ${before.map((l) => fmt(l, 2)).join(' ')})`,
+  `Fleet burst: ${CLAIMS} one-GPU claims on ${NODES} fake agents × ${GPUS_PER_NODE} GPUs (load before: ${before.map((l) => fmt(l, 2)).join(' ')})`,
   [
     'db',
     'nodes',
