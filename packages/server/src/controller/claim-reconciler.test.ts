@@ -92,12 +92,14 @@ class FakeAgents implements AgentClient {
 let db: Db;
 let agents: FakeAgents;
 let released: number;
+let seen: string[];
 
 beforeEach(async () => {
   db = await openDatabase('sqlite://:memory:');
   await migrateToLatest(db);
   agents = new FakeAgents();
   released = 0;
+  seen = [];
   await db.kysely
     .insertInto('users')
     .values({
@@ -135,6 +137,7 @@ function reconciler(): (id: string) => Promise<{ requeueAfterMs?: number }> {
     restartBackoffMs: 1_000,
     metrics: createServerMetrics(db.kysely),
     onGpusReleased: () => released++,
+    onSeen: (id, version) => seen.push(`${id}@${version ?? 'gone'}`),
   });
 }
 
@@ -393,6 +396,7 @@ for (const withModel of [false, true]) {
         assert.deepEqual(await reservations(), []);
         assert.deepEqual(await events(), []);
         assert.ok(agents.containers.has('ctr-x'), "another claim's container stays");
+        assert.equal(seen.at(-1), 'c1@gone', 'the controller forgets the removed claim at once');
       });
 
       it('on an Offline node removes the row without asking the agent', async () => {

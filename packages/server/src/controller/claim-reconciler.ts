@@ -108,7 +108,12 @@ export function createClaimReconciler(
         deps.metrics.schedulingSeconds.observe((performance.now() - started) / 1000);
       deps.writes.assertHeld(); // a replica that woke up past its lease neither writes nor acts
       const outcome: ApplyOutcome = await applyAssumed(deps, state.claim, action);
-      if (outcome.kind === 'done') return outcome.result;
+      if (outcome.kind === 'done') {
+        // A removed claim is gone now; its DELETED change row may never be read (a follower that
+        // fell behind the log skips it), so its version is forgotten here.
+        if (action.kind === 'remove') deps.onSeen?.(claimId, undefined);
+        return outcome.result;
+      }
       created = outcome.kind === 'created' ? outcome.outcome : undefined;
       known = knownAfter(outcome, perceived);
     }
