@@ -2,13 +2,14 @@
 // Docker) and one-GPU claims posted at a fixed rate (open loop: a slow answer does not delay the
 // next POST) for a while, on a fresh server per rate. Reports, from the server's own timestamps,
 // submit (createdAt) → Running p50/p99/max after a warm-up at the same rate (its own p99 beside:
-// the first claims after a start pay for compiling code and opening connections), the POSTs refused (429/503, load shedding) or
-// failed, the server process's CPU as a share of one core over the run, RSS and the load.
+// the first claims after a start pay for compiling code and opening connections), the POSTs
+// refused (429/503, load shedding) or failed, the server process's CPU as a share of one core
+// over the run, RSS and the load.
 //
 //   UTOPIA_BENCH_FLEET_NODES (1000), UTOPIA_BENCH_STEADY_RATES (100,500),
 //   UTOPIA_BENCH_STEADY_SECONDS (20), UTOPIA_BENCH_STEADY_WARMUP_SECONDS (2),
-//   UTOPIA_BENCH_STEADY_SETTLE_MS (240000: then the claims
-//   Running by then are reported), UTOPIA_BENCH_FLEET_DBS.
+//   UTOPIA_BENCH_STEADY_SETTLE_MS (240000: then the claims Running by then are reported),
+//   UTOPIA_BENCH_FLEET_DBS.
 import { startFleet } from '../src/testing/fleet.js';
 import {
   claimStates,
