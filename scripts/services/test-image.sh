@@ -15,8 +15,10 @@ if [ "$(current)" = "$version" ]; then
   exit 0
 fi
 
-# Serialize concurrent runs (test files start in parallel).
-lockdir="${TMPDIR:-/tmp}"
+# Serialize concurrent runs (test files start in parallel). The lock lives in the checkout's
+# ignored .cache, not the temp dir, so a run leaves nothing behind there.
+lockdir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.cache"
+mkdir -p "$lockdir"
 exec 9> "$lockdir/utopia-test-image.lock"
 flock 9
 if [ "$(current)" = "$version" ]; then

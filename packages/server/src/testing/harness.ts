@@ -192,9 +192,13 @@ export async function startTestServer(
       return { id: String(res.json.id), token: await login(username, password) };
     },
     async close() {
-      await server.close();
-      await database.drop();
-      rmSync(dir, { recursive: true, force: true });
+      // The temp dir goes whatever else fails (a dropped MySQL connection left empty ones).
+      try {
+        await server.close();
+        await database.drop();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }
