@@ -44,25 +44,21 @@ for (const db of fleetDbs()) {
   for (const rate of RATES) {
     const fleet = await startFleet({ db, nodes: NODES, gpusPerNode: GPUS_PER_NODE });
     try {
-      const warmup = await loadFleet(fleet, {
-        count: rate * WARMUP_SECONDS,
-        concurrency: 4096,
-        ratePerSecond: rate,
-        deleteShare: 0,
-        seed: 2,
-      });
+      const postAtRate = (seconds: number, seed: number) =>
+        loadFleet(fleet, {
+          count: rate * seconds,
+          concurrency: 4096,
+          ratePerSecond: rate,
+          deleteShare: 0,
+          seed,
+        });
+      const warmup = await postAtRate(WARMUP_SECONDS, 2);
       await waitUntilSettled(fleet, warmup, SETTLE_MS);
       const cold = stats(submitToRunningMs(await claimStates(fleet), warmup.acknowledged));
       const loadBefore = loadText();
       const use = measureFrom();
       tally?.start();
-      const load = await loadFleet(fleet, {
-        count: rate * SECONDS,
-        concurrency: 4096,
-        ratePerSecond: rate,
-        deleteShare: 0,
-        seed: 1,
-      });
+      const load = await postAtRate(SECONDS, 1);
       const settled = await waitUntilSettled(fleet, load, SETTLE_MS);
       const u = use();
       const statements = tally?.stop();
